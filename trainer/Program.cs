@@ -1,1 +1,43 @@
-Console.WriteLine(TorchSharp.torch.ones(3).sum().item<float>());
+using MarlEdge.Shared.Games;
+using MarlEdge.Trainer.Cli;
+
+namespace MarlEdge.Trainer;
+
+public static class Program
+{
+    /// <summary>Every ./marl command. A new command adds one line here.</summary>
+    static readonly ICommand[] Commands =
+    [
+    ];
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            Console.WriteLine("marl: train, evaluate and export fully decentralized multi-agent policies\n\nusage: marl <command> [options]   (marl <command> --help for each)\n\ncommands:");
+            foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+            return args.Length == 0 ? 2 : 0;
+        }
+        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (command is null)
+        {
+            Console.Error.WriteLine($"marl: unknown command '{args[0]}' (see marl --help)");
+            return 2;
+        }
+        try
+        {
+            var parsed = new CommandArgs(args.Skip(1), command.Flags);
+            if (parsed.Help)
+            {
+                Console.WriteLine(command.Help);
+                return 0;
+            }
+            return command.Run(parsed);
+        }
+        catch (Exception e) when (e is UsageException or GameFormatException)
+        {
+            Console.Error.WriteLine($"marl {command.Name}: {e.Message}");
+            return 2;
+        }
+    }
+}

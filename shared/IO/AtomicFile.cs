@@ -1,0 +1,48 @@
+using System.Text;
+
+namespace MarlEdge.Shared.IO;
+
+/// <summary>Writes files so that a crash at any moment leaves either the old file or the new one: temp file, fsync, rename.</summary>
+public static class AtomicFile
+{
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+            SyncDirectory(dir);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Makes the rename itself durable (fsync of the directory) on Unix.</summary>
+    static void SyncDirectory(string dir)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        int fd = Libc.open(dir, 0 /* O_RDONLY */);
+        if (fd < 0) return;
+        Libc.fsync(fd);
+        Libc.close(fd);
+    }
+
+    static class Libc
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)] public static extern int open(string path, int flags);
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)] public static extern int fsync(int fd);
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)] public static extern int close(int fd);
+    }
+}
