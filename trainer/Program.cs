@@ -8,6 +8,10 @@ public static class Program
     /// <summary>Every ./marl command. A new command adds one line here.</summary>
     static readonly ICommand[] Commands =
     [
+        new Commands.TrainCommand(),
+        new Commands.EvalCommand(),
+        new Commands.OptimumCommand(),
+        new Commands.DumpGameCommand(),
     ];
 
     public static int Main(string[] args)

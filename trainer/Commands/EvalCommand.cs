@@ -1,0 +1,44 @@
+using System.Text.Json;
+using MarlEdge.Shared.Games;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Runs;
+
+namespace MarlEdge.Trainer.Commands;
+
+public sealed class EvalCommand : ICommand
+{
+    public string Name => "eval";
+    public string Summary => "evaluate a run folder's policy (exactly, on tabular games)";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
+    public string Help => """
+        usage: marl eval --run DIR [--json]
+
+        Evaluates the policy in a run folder. On tabular games the scores are exact (no sampling): the policy's value,
+        V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
+        exploitability = Σ_i (best response of agent i − V^π). mean_return is the mean undiscounted return of 1000
+        sampled episodes with the run's seed. The object is the same as the run's summary.json.
+
+          --run DIR   a folder written by marl train
+          --json      print one JSON object (otherwise a table)
+        """;
+
+    public int Run(CommandArgs args)
+    {
+        var folder = new RunFolder(args.RequiredString("run"));
+        bool json = args.Flag("json");
+        args.RejectUnknown();
+        var config = folder.ReadConfig();
+        if (!config.Tabular) throw new UsageException("only tabular runs can be evaluated so far");
+        var game = GameSpecs.RequireTabular(config.Env);
+        var policy = TabularPolicy.Read(folder.PolicyPath);
+        policy.CheckFits(game);
+        var summary = TabularSummaries.Of(game, config.Env, config.Algo, config.Seed, config.Steps, policy);
+        if (json) Console.WriteLine(JsonSerializer.Serialize(summary));
+        else
+        {
+            using var doc = JsonDocument.Parse(JsonSerializer.Serialize(summary));
+            foreach (var p in doc.RootElement.EnumerateObject()) Console.WriteLine($"{p.Name,-18} {p.Value}");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.Json;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Runs;
+using MarlEdge.Trainer.Tabular;
+
+namespace MarlEdge.Trainer.Commands;
+
+public sealed class TrainCommand : ICommand
+{
+    public string Name => "train";
+    public string Summary => "train decentralized agents on an environment and write a run folder";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "tabular", "quiet" };
+    public string Help => $"""
+        usage: marl train --env SPEC --algo iql|ma2ql|i2q|ippo|dpo --tabular --steps N [--seed S] --out DIR [--set K=V,...]
+
+        Trains one independent learner per agent: each learns from its own observation, its own action and the shared
+        reward, with no communication, no parameter sharing and no centralized critic.
+
+          --env SPEC     the environment:
+        {Shared.Games.BuiltInGames.SpecHelp}
+          --algo NAME    iql, ma2ql, i2q, ippo or dpo
+          --tabular      tabular learners (one-hot observations of a tabular game)
+          --steps N      environment steps (≥ 0)
+          --seed S       random seed (default 0); the same seed gives the same run
+          --out DIR      the run folder: config.json, metrics.csv, summary.json, curve.png, policy.json
+          --set K=V,...  override learner settings by name, e.g. --set Rounds=8,Growth=1.3 (MA2QL)
+          --quiet        no progress display
+        """;
+
+    public int Run(CommandArgs args)
+    {
+        string env = args.RequiredString("env");
+        string algo = args.RequiredString("algo");
+        bool tabular = args.Flag("tabular");
+        long steps = args.Long("steps", -1);
+        if (args.String("steps") is null) throw new UsageException("missing required option --steps");
+        if (steps < 0) throw new UsageException($"--steps must not be negative, got {steps}");
+        int seed = args.Int("seed", 0);
+        string outDir = args.RequiredString("out");
+        string? set = args.String("set");
+        bool quiet = args.Flag("quiet");
+        args.RejectUnknown();
+        if (!tabular) throw new UsageException("only tabular learners exist so far: pass --tabular (deep learners are tracked in the deep-learners issue)");
+
+        var game = GameSpecs.RequireTabular(env);
+        var options = LearnerOptions.Default.With(algo, set);
+        var folder = new RunFolder(outDir);
+        folder.WriteConfig(new RunConfig(env, algo, seed, steps, true, $"{algo}-{game.Name}-seed{seed}-{DateTime.UtcNow:yyyyMMddTHHmmssZ}",
+            DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), options.For(algo)));
+
+        using var progress = new ProgressLine("train", steps, quiet);
+        var run = TabularTrainer.Train(game, algo, options, steps, seed, progress: progress.Report);
+        progress.Done();
+
+        run.Policy.Write(folder.PolicyPath);
+        folder.WriteTabularCurve($"{algo} on {game.Name} (seed {seed})", run.Curve);
+        var summary = TabularSummaries.Of(game, env, algo, seed, steps, run.Policy);
+        folder.WriteSummary(summary);
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+        return 0;
+    }
+}

@@ -1,0 +1,152 @@
+namespace MarlEdge.Trainer.Tabular;
+
+/// <param name="EpsilonStart">exploration at the start; untried own actions are always tried first</param>
+/// <param name="EpsilonDecayFraction">share of the budget over which exploration decays to EpsilonEnd</param>
+/// <param name="SweepTolerance">full value sweeps over the agent's own transition graph stop below this change</param>
+public sealed record I2qOptions(double EpsilonStart = 1.0, double EpsilonEnd = 0.0, double EpsilonDecayFraction = 0.8, double SweepTolerance = 1e-9);
+
+/// <summary>
+/// I2Q (Jiang and Lu 2022), tabular. Each agent learns, from its own (o, a_i, r, o') only:
+///   Q^ss(s, s') = r(s, s') + γ max_{s'' seen after s'} Q^ss(s', s'')            (value of the state-to-state move)
+///   f(s, a_i)   = argmax_{s' seen after own action a_i in s} Q^ss(s, s')         (the ideal transition)
+///   Q(s, a_i)   = r(s, f(s, a_i)) + γ max_{a'} Q(f(s, a_i), a')                  (Q-learning against the ideal transition)
+/// In a deterministic game every agent sees the same (s, r, s') stream, so all agents' Q^ss agree and their greedy
+/// actions meet at the same best next state: independent learners reach the global optimum.
+/// Values are refreshed backward along each finished episode, and by full sweeps over the agent's own transition
+/// graph at doubling intervals and at the end.
+/// </summary>
+public sealed class I2q : TabularAgent
+{
+    readonly I2qOptions _options;
+    readonly SuccessorTable _moves;        // rows s: successors s' with reward sums (for r(s, s') and Q^ss)
+    readonly SuccessorTable _ownMoves;     // rows s * A + a_i: successors seen after own action a_i
+    readonly double[][] _qss;              // Q^ss(s, ·), aligned with _moves' entries of row s
+    readonly double[] _q;                  // Q(s, a_i)
+    readonly bool[] _terminal;
+    readonly List<Experience> _episode = new();
+    long _nextSweep = 1024;
+
+    public I2q(AgentTask task, I2qOptions options) : base(task)
+    {
+        _options = options;
+        _moves = new SuccessorTable(task.NumStates);
+        _ownMoves = new SuccessorTable(task.NumStates * task.NumActions);
+        _qss = new double[task.NumStates][];
+        Array.Fill(_qss, Array.Empty<double>());
+        _q = new double[task.NumStates * task.NumActions];
+        _terminal = new bool[task.NumStates];
+    }
+
+    Span<double> Q(int s) => _q.AsSpan(s * Task.NumActions, Task.NumActions);
+
+    public override int Act(int state, long step)
+    {
+        // Optimism for untried own actions: each is tried once before anything else.
+        int untried = -1, seen = 0;
+        for (int a = 0; a < Task.NumActions; a++)
+            if (_ownMoves.Visits(state * Task.NumActions + a) == 0 && Rng.NextInt(++seen) == 0) untried = a;
+        if (untried >= 0) return untried;
+        double epsilon = LinearSchedule(step, _options.EpsilonStart, _options.EpsilonEnd, _options.EpsilonDecayFraction);
+        return Rng.NextDouble() < epsilon ? Rng.NextInt(Task.NumActions) : ArgmaxRandomTie(Q(state));
+    }
+
+    public override void Observe(in Experience e)
+    {
+        int entry = _moves.Add(e.State, e.NextState, e.Reward);
+        if (_moves.Length(e.State) > _qss[e.State].Length) Array.Resize(ref _qss[e.State], Math.Max(4, 2 * _qss[e.State].Length));
+        _ownMoves.Add(e.State * Task.NumActions + e.Action, e.NextState, e.Reward);
+        if (e.Terminated) _terminal[e.NextState] = true;
+        _episode.Add(e);
+        if (e.EpisodeEnd)
+        {
+            for (int t = _episode.Count - 1; t >= 0; t--) Backup(_episode[t].State); // backward along the episode
+            _episode.Clear();
+        }
+        if (e.Step + 1 >= _nextSweep)
+        {
+            Sweep();
+            _nextSweep *= 2;
+        }
+        _ = entry;
+    }
+
+    public override void Finish() => Sweep();
+
+    /// <summary>max_{s''} Q^ss(s', s''), 0 in terminal states and in states with no recorded successor.</summary>
+    double MoveValue(int s)
+    {
+        if (_terminal[s]) return 0;
+        int n = _moves.Length(s);
+        if (n == 0) return 0;
+        double best = double.NegativeInfinity;
+        var qss = _qss[s];
+        for (int k = 0; k < n; k++) best = Math.Max(best, qss[k]);
+        return best;
+    }
+
+    /// <summary>Max of Q(s, ·) over own actions tried in s (0 where none or terminal).</summary>
+    double ActionValue(int s)
+    {
+        if (_terminal[s]) return 0;
+        double best = double.NegativeInfinity;
+        for (int a = 0; a < Task.NumActions; a++)
+            if (_ownMoves.Visits(s * Task.NumActions + a) > 0) best = Math.Max(best, _q[s * Task.NumActions + a]);
+        return double.IsNegativeInfinity(best) ? 0 : best;
+    }
+
+    /// <summary>Recomputes Q^ss(s, ·) and Q(s, ·) from their successors; returns the largest change.</summary>
+    double Backup(int s)
+    {
+        double gamma = Task.Gamma, delta = 0;
+        var next = _moves.Successors(s);
+        var qss = _qss[s];
+        for (int k = 0; k < next.Length; k++)
+        {
+            double v = _moves.MeanReward(s, k) + gamma * MoveValue(next[k]);     // Q^ss(s,s') = r + γ max Q^ss(s', ·)
+            delta = Math.Max(delta, Math.Abs(v - qss[k]));
+            qss[k] = v;
+        }
+        for (int a = 0; a < Task.NumActions; a++)
+        {
+            int row = s * Task.NumActions + a;
+            var own = _ownMoves.Successors(row);
+            if (own.Length == 0) continue;
+            int ideal = -1, idealEntry = -1;
+            for (int k = 0; k < own.Length; k++)                                  // f(s, a_i) = argmax over seen s' of Q^ss(s, s')
+            {
+                int entry = _moves.Find(s, own[k]);
+                if (ideal < 0 || qss[entry] > qss[idealEntry] || (qss[entry] == qss[idealEntry] && own[k] < ideal))
+                {
+                    ideal = own[k];
+                    idealEntry = entry;
+                }
+            }
+            double q = _moves.MeanReward(s, idealEntry) + gamma * ActionValue(ideal); // Q(s,a_i) = r(s,f) + γ max Q(f, ·)
+            delta = Math.Max(delta, Math.Abs(q - _q[row]));
+            _q[row] = q;
+        }
+        return delta;
+    }
+
+    /// <summary>Gauss-Seidel sweeps over every state the agent has left, until the values settle.</summary>
+    void Sweep()
+    {
+        double scale = 1;
+        for (int iteration = 0; iteration < 100_000; iteration++)
+        {
+            double delta = 0;
+            for (int s = Task.NumStates - 1; s >= 0; s--)
+                if (_moves.Length(s) > 0) delta = Math.Max(delta, Backup(s));
+            foreach (double q in _q) scale = Math.Max(scale, Math.Abs(q));
+            if (delta <= _options.SweepTolerance * scale) return;
+        }
+    }
+
+    public override void WritePolicy(int state, Span<double> probs)
+    {
+        int best = -1;
+        for (int a = 0; a < Task.NumActions; a++)
+            if (_ownMoves.Visits(state * Task.NumActions + a) > 0 && (best < 0 || _q[state * Task.NumActions + a] > _q[state * Task.NumActions + best])) best = a;
+        OneHot(Math.Max(best, 0), probs);
+    }
+}
