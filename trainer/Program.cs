@@ -12,6 +12,8 @@ public static class Program
         new Commands.EvalCommand(),
         new Commands.OptimumCommand(),
         new Commands.DumpGameCommand(),
+        new Export.ExportCommand(),
+        new Export.KeygenCommand(),
     ];
 
     public static int Main(string[] args)

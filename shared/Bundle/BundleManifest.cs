@@ -29,6 +29,8 @@ public sealed class BundleManifest
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         RespectNullableAnnotations = true,
+        // Plain '+' and non-ASCII feature names, not \u escapes: the manifest is read by people too.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
