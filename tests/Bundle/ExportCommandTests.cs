@@ -66,6 +66,26 @@ public class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void DeepRunExportsTheNetworksItsLearnerSaved()
+    {
+        string run = Path.Combine(_root, "deep-run");
+        Directory.CreateDirectory(Path.Combine(run, RunPolicies.NetworksFolder));
+        File.WriteAllText(Path.Combine(run, "config.json"),
+            """{"env": "some-env", "algo": "ippo", "seed": 0, "steps": 10, "tabular": false, "run_id": "deep-1", "created": "2026-01-01T00:00:00Z", "options": {}}""");
+        var rng = new Random(4);
+        for (int i = 0; i < 2; i++)
+            Shared.Onnx.PolicyOnnxWriter.Write(Path.Combine(run, RunPolicies.NetworksFolder, $"agent-{i}.onnx"),
+                new Shared.Policy.CategoricalActor(Shared.Policy.Mlp.Create([3, 8, 4], Shared.Policy.Activation.Tanh, rng)),
+                new Shared.Onnx.PolicyModelInfo($"agent-{i}", ["p", "q", "r"]));
+        string bundle = Path.Combine(_root, "deep-bundle");
+        Assert.Equal(0, Run(new ExportCommand(), "--run", run, "--out", bundle));
+        var v = BundleValidator.Validate(bundle, null);
+        Assert.Equal(["agent-0", "agent-1"], v.Manifest.Agents.Select(a => a.Id).ToArray());
+        Assert.All(v.Manifest.Agents, a => Assert.Equal("categorical_actor", a.Network));
+        Assert.False(v.HasSignature);
+    }
+
+    [Fact]
     public void BadInputIsAUsageError()
     {
         Assert.Contains("not a run folder", Assert.Throws<UsageException>(() => Run(new ExportCommand(), "--run", Path.Combine(_root, "none"), "--out", Path.Combine(_root, "b"))).Message);
