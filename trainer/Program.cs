@@ -14,6 +14,7 @@ public static class Program
         new Commands.DumpGameCommand(),
         new Export.ExportCommand(),
         new Export.KeygenCommand(),
+        new Sumo.SumoBaselineCommand(),
     ];
 
     public static int Main(string[] args)

@@ -1,0 +1,164 @@
+using Xunit;
+using MarlEdge.Shared.Games;
+using MarlEdge.Trainer.Sumo;
+using MarlEdge.Trainer.Sumo.Traci;
+
+namespace MarlEdge.Tests.Sumo;
+
+[Collection("Sumo")]
+public sealed class SumoEnvTests(SumoScenarioFixture scenario)
+{
+    static float[][] ObservationBuffers(IParallelEnv env) => env.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+
+    [Fact]
+    public void Agents_are_the_signals_with_named_features_and_green_phases()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(), new SumoEnvOptions());
+        Assert.Equal(["A0", "A1", "B0", "B1"], env.Agents.Select(a => a.Id).Order());
+        Assert.Equal(60, env.EpisodeLimit);  // 600 s / 10 s
+        foreach (var (agent, x) in env.Agents.Zip(env.Intersections))
+        {
+            Assert.Equal(4, x.IncomingLanes.Count);  // one lane from each direction
+            Assert.Equal(3 * x.IncomingLanes.Count + x.ActionCount, agent.Observation.Dim);
+            Assert.Equal(agent.Observation.Dim, agent.Observation.FeatureNames.Distinct().Count());
+            Assert.Equal($"lane:{x.IncomingLanes[0].Id}:queue", agent.Observation.FeatureNames[0]);
+            Assert.Equal($"lane:{x.IncomingLanes[0].Id}:approaching", agent.Observation.FeatureNames[1]);
+            Assert.Equal($"lane:{x.IncomingLanes[0].Id}:wait", agent.Observation.FeatureNames[2]);
+            Assert.StartsWith("phase:0:", agent.Observation.FeatureNames[3 * x.IncomingLanes.Count]);
+            Assert.Equal(x.ActionCount, agent.Action.Count);
+            Assert.True(x.ActionCount >= 2);
+            Assert.All(x.GreenStates, s => Assert.True(Intersection.IsGreenPhase(s)));
+        }
+    }
+
+    [Fact]
+    public void Yellow_is_inserted_on_a_switch_and_the_chosen_green_is_shown()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(",min_green_s=0"), new SumoEnvOptions());
+        var set = new List<(string Tls, string State, double Time)>();
+        env.SignalSet += (tls, state, time) => set.Add((tls, state, time));
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        env.Reset(0, obs);
+        var a0 = env.Intersections[0];
+        Assert.Equal(1f, obs[0][3 * a0.IncomingLanes.Count]);  // phase 0 one-hot
+
+        set.Clear();
+        env.Step(action, obs, rewards);  // everyone keeps phase 0: nothing is set
+        Assert.Empty(set);
+
+        action.Discrete[0] = 1;
+        env.Step(action, obs, rewards);  // agent 0 switches at t=10
+        Assert.Equal(2, set.Count);
+        var (tls, yellow, yellowAt) = set[0];
+        Assert.Equal(a0.TlsId, tls);
+        Assert.Equal(10.0, yellowAt);
+        Assert.Equal(Intersection.YellowBetween(a0.GreenStates[0], a0.GreenStates[1]), yellow);
+        Assert.Contains('y', yellow);
+        Assert.Equal((a0.TlsId, a0.GreenStates[1], 13.0), set[1]);  // green after 3 s of yellow
+        Assert.Equal(a0.GreenStates[1], env.Client!.GetTrafficLightState(a0.TlsId));  // SUMO shows it
+        Assert.Equal(1, a0.CurrentGreen);
+        Assert.Equal(1f, obs[0][3 * a0.IncomingLanes.Count + 1]);
+        Assert.Equal(0f, obs[0][3 * a0.IncomingLanes.Count]);
+    }
+
+    [Fact]
+    public void Yellow_keeps_continuing_greens_and_turns_ending_greens_yellow()
+    {
+        Assert.Equal("yyGrrr", Intersection.YellowBetween("GgGrrr", "rrGGGg"));
+        Assert.Equal("rrryyy", Intersection.YellowBetween("rrrGGg", "GGgsrr"));
+    }
+
+    [Fact]
+    public void Min_green_holds_a_phase_until_it_has_been_green_long_enough()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(",min_green_s=25"), new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        env.Reset(0, obs);
+        var a0 = env.Intersections[0];
+        action.Discrete[0] = 1;
+        env.Step(action, obs, rewards);  // t=0: green for 0 s
+        env.Step(action, obs, rewards);  // t=10
+        env.Step(action, obs, rewards);  // t=20
+        Assert.Equal(0, a0.CurrentGreen);
+        Assert.Equal(a0.GreenStates[0], env.Client!.GetTrafficLightState(a0.TlsId));
+        env.Step(action, obs, rewards);  // t=30: 30 s of green, the switch happens
+        Assert.Equal(1, a0.CurrentGreen);
+        Assert.Equal(a0.GreenStates[1], env.Client!.GetTrafficLightState(a0.TlsId));
+        Assert.Equal(33.0, a0.GreenSince);
+    }
+
+    [Fact]
+    public void Observations_and_rewards_match_the_detectors_and_the_episode_reports_tripinfo_metrics()
+    {
+        string run = scenario.NewRunFolder();
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(), new SumoEnvOptions { RunDirectory = run });
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        env.Reset(3, obs);
+        Assert.All(obs, o => Assert.Equal(1f, o.Sum()));  // empty roads: only the phase one-hot
+
+        double maxQueue = 0;
+        StepResult result;
+        int steps = 0;
+        do
+        {
+            result = env.Step(action, obs, rewards);  // never switch: west-east queues grow
+            steps++;
+            for (int i = 0; i < env.Agents.Count; i++)
+            {
+                var x = env.Intersections[i];
+                float queue = 0;
+                for (int l = 0; l < x.IncomingLanes.Count; l++)
+                {
+                    Assert.True(obs[i][3 * l] >= 0 && obs[i][3 * l + 1] >= 0 && obs[i][3 * l + 2] >= 0);
+                    Assert.True(obs[i][3 * l + 2] == 0 || obs[i][3 * l] > 0, "waiting time without a halting vehicle");
+                    queue += obs[i][3 * l];
+                }
+                Assert.Equal(-queue, rewards[i]);
+                maxQueue = Math.Max(maxQueue, queue);
+            }
+        } while (!result.Done);
+
+        Assert.True(result.Truncated);
+        Assert.Equal(env.EpisodeLimit, steps);
+        Assert.Equal(SumoScenarioFixture.EpisodeSeconds, env.Time);
+        Assert.True(maxQueue >= 3, $"expected queues in front of the red lights, max {maxQueue}");
+        Assert.True(File.Exists(Path.Combine(run, "tripinfo.xml")));
+        Assert.False(Directory.Exists(Path.Combine(run, ".sumo-episode")));
+        var m = env.LastEpisode!;
+        Assert.Equal(m, TripInfoMetrics.Read(Path.Combine(run, "tripinfo.xml")) with { VehiclesInNetwork = m.VehiclesInNetwork });
+        Assert.True(m.Throughput > 20, $"throughput {m.Throughput}");
+        Assert.True(m.AvgDelay > 0 && m.AvgDelay < m.AvgTripTime);
+        Assert.True(m.VehiclesInNetwork > 0, "a never-switching controller leaves vehicles stuck in the network");
+        Assert.Equal(m.AvgDelay, env.Info.Metrics["avg_delay"]);
+        Assert.Throws<InvalidOperationException>(() => env.Step(action, obs, rewards));
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_episode()
+    {
+        double RunOnce()
+        {
+            using var env = SumoEnvFactory.Create(scenario.GridSpec(",episode_s=200"), new SumoEnvOptions());
+            var obs = ObservationBuffers(env);
+            var rewards = new float[env.Agents.Count];
+            var action = new JointAction(env.Agents);
+            env.Reset(11, obs);
+            double total = 0;
+            for (int k = 0; ; k++)
+            {
+                for (int i = 0; i < action.Discrete.Length; i++) action.Discrete[i] = (k / 3) % env.Agents[i].Action.Count;
+                bool done = env.Step(action, obs, rewards).Done;
+                total += rewards.Sum();
+                if (done) break;
+            }
+            return total;
+        }
+        Assert.Equal(RunOnce(), RunOnce());
+    }
+}

@@ -1,0 +1,141 @@
+namespace MarlEdge.Trainer.Sumo;
+
+/// <summary>
+/// One signalized intersection, i.e. one agent: its green phases (the actions), its incoming and outgoing lanes,
+/// and what its detectors saw at the end of the last step. Counts cover only vehicles within the detector range.
+/// </summary>
+public sealed class Intersection
+{
+    public string TlsId { get; }
+    /// <summary>The junction whose surroundings are observed (the one most incoming edges lead to).</summary>
+    public string JunctionId { get; }
+    /// <summary>Radius around the junction centre that covers every lane's detector zone.</summary>
+    public double ContextRange { get; }
+    /// <summary>The program's distinct green states (with a G or g, without yellow); action k selects GreenStates[k].</summary>
+    public IReadOnlyList<string> GreenStates { get; }
+    public IReadOnlyList<NetLane> IncomingLanes { get; }
+    public IReadOnlyList<NetLane> OutgoingLanes { get; }
+    /// <summary>Per green phase: the incoming lane slots that get a green signal.</summary>
+    public IReadOnlyList<int[]> PhaseIncomingLanes { get; }
+    /// <summary>Per green phase: the distinct (incoming slot, outgoing slot) movements it serves.</summary>
+    public IReadOnlyList<(int In, int Out)[]> PhaseMovements { get; }
+
+    // Detector readings of the last step, one entry per incoming / outgoing lane.
+    public readonly float[] Queue;
+    public readonly float[] Approaching;
+    public readonly float[] Wait;
+    public readonly float[] OutgoingCount;
+
+    /// <summary>Current green phase index, and when it turned green (simulation seconds).</summary>
+    public int CurrentGreen { get; internal set; }
+    public double GreenSince { get; internal set; }
+
+    /// <summary>The green phase the signal showed at the end of the last step (-1: none of the green phases yet), as SUMO reports it.</summary>
+    public int ShownGreen { get; internal set; } = -1;
+    public double ShownGreenSince { get; internal set; }
+
+    readonly Dictionary<string, int> _laneSlots;  // incoming lanes: slot; outgoing lanes: -1 - slot
+    internal readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> LaneSlots;
+
+    internal Intersection(TrafficLightDefinition light, SumoNetwork net, double detectorRange)
+    {
+        TlsId = light.Id;
+        GreenStates = light.PhaseStates.Where(IsGreenPhase).Distinct().ToList();
+        if (GreenStates.Count == 0) throw new SumoException($"traffic light '{light.Id}' has no green phase in its program");
+
+        IncomingLanes = light.Links.Select(l => l.InLane).Distinct().Select(id => Lane(net, id)).ToList();
+        OutgoingLanes = light.Links.Select(l => l.OutLane).Distinct().Select(id => Lane(net, id)).ToList();
+        var inSlot = IncomingLanes.Select((l, i) => (l.Id, i)).ToDictionary(p => p.Id, p => p.i);
+        var outSlot = OutgoingLanes.Select((l, i) => (l.Id, i)).ToDictionary(p => p.Id, p => p.i);
+
+        PhaseIncomingLanes = GreenStates.Select(state => light.Links
+            .Where(l => l.Index < state.Length && char.ToUpperInvariant(state[l.Index]) == 'G')
+            .Select(l => inSlot[l.InLane]).Distinct().ToArray()).ToList();
+        PhaseMovements = GreenStates.Select(state => light.Links
+            .Where(l => l.Index < state.Length && char.ToUpperInvariant(state[l.Index]) == 'G')
+            .Select(l => (inSlot[l.InLane], outSlot[l.OutLane])).Distinct().ToArray()).ToList();
+
+        JunctionId = IncomingLanes
+            .Select(l => net.EdgeTo.GetValueOrDefault(SumoNetwork.EdgeOfLane(l.Id)))
+            .Where(j => j is not null && net.Junctions.ContainsKey(j))
+            .GroupBy(j => j!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => g.Key).FirstOrDefault()
+            ?? throw new SumoException($"traffic light '{light.Id}': cannot find the junction its lanes lead to");
+        var (cx, cy) = net.Junctions[JunctionId];
+        double margin = IncomingLanes.Select(l => Distance(cx, cy, l.EndX, l.EndY))
+            .Concat(OutgoingLanes.Select(l => Distance(cx, cy, l.StartX, l.StartY))).Max();
+        ContextRange = detectorRange + margin + 1;
+
+        _laneSlots = new Dictionary<string, int>(inSlot);
+        foreach (var (id, slot) in outSlot) _laneSlots[id] = -1 - slot;
+        LaneSlots = _laneSlots.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        Queue = new float[IncomingLanes.Count];
+        Approaching = new float[IncomingLanes.Count];
+        Wait = new float[IncomingLanes.Count];
+        OutgoingCount = new float[OutgoingLanes.Count];
+    }
+
+    public int ActionCount => GreenStates.Count;
+
+    /// <summary>A phase is a green phase when some signal is green and none is yellow or red-yellow.</summary>
+    public static bool IsGreenPhase(string state) =>
+        state.Any(c => c is 'G' or 'g') && !state.Any(c => c is 'y' or 'Y' or 'u');
+
+    /// <summary>
+    /// The transition shown for the yellow time when switching from <paramref name="from"/> to <paramref name="to"/>:
+    /// signals green now and red next turn yellow; every other signal keeps its current state.
+    /// </summary>
+    public static string YellowBetween(string from, string to) => string.Create(from.Length, (from, to), static (span, p) =>
+    {
+        for (int i = 0; i < span.Length; i++)
+        {
+            char now = p.from[i];
+            char next = i < p.to.Length ? p.to[i] : 'r';
+            span[i] = now is 'G' or 'g' && next is 'r' or 's' ? 'y' : now;
+        }
+    });
+
+    internal void ClearReadings()
+    {
+        Array.Clear(Queue);
+        Array.Clear(Approaching);
+        Array.Clear(Wait);
+        Array.Clear(OutgoingCount);
+    }
+
+    /// <summary>Counts one vehicle seen around the junction, if it is within range on one of this intersection's lanes.</summary>
+    internal void Record(int slot, double lanePosition, double speed, double waitingTime, double range)
+    {
+        if (slot >= 0)
+        {
+            var lane = IncomingLanes[slot];
+            if (lane.Length - lanePosition > range) return;
+            if (speed < HaltingSpeed) { Queue[slot]++; Wait[slot] += (float)waitingTime; }
+            else Approaching[slot]++;
+        }
+        else
+        {
+            if (lanePosition > range) return;
+            OutgoingCount[-1 - slot]++;
+        }
+    }
+
+    /// <summary>SUMO's halting threshold (m/s), as in lane.getLastStepHaltingNumber.</summary>
+    public const double HaltingSpeed = 0.1;
+
+    public float TotalQueue() => Sum(Queue);
+    public float TotalWait() => Sum(Wait);
+
+    static float Sum(float[] values)
+    {
+        float s = 0;
+        foreach (float v in values) s += v;
+        return s;
+    }
+
+    static NetLane Lane(SumoNetwork net, string id) =>
+        net.Lanes.TryGetValue(id, out var lane) ? lane : throw new SumoException($"net file: lane '{id}' used by a traffic light is not defined");
+
+    static double Distance(double ax, double ay, double bx, double by) => Math.Sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by));
+}

@@ -1,0 +1,284 @@
+using System.Globalization;
+using MarlEdge.Shared.Games;
+using MarlEdge.Trainer.Sumo.Traci;
+
+namespace MarlEdge.Trainer.Sumo;
+
+/// <summary>Where a SUMO environment writes and how it runs SUMO.</summary>
+public sealed record SumoEnvOptions
+{
+    /// <summary>Run folder: each finished episode's tripinfo.xml lands here. Null: a temporary folder, deleted on dispose.</summary>
+    public string? RunDirectory { get; init; }
+    /// <summary>The sumo executable; null finds it ($SUMO_BINARY, $SUMO_HOME/bin, PATH).</summary>
+    public string? SumoBinary { get; init; }
+    /// <summary>Leave the lights to SUMO's own static program and ignore actions (the `static` baseline).</summary>
+    public bool StaticLights { get; init; }
+}
+
+/// <summary>
+/// Traffic signal control on SUMO as a parallel environment: each signalized intersection is an agent whose action
+/// is its next green phase. Every step lasts step_length_s of simulated time; an agent that switches phase first
+/// shows yellow_s of yellow (inside the step), and a switch asked for before min_green_s of green is ignored.
+/// <para>Observation of an agent (all features named): per incoming lane, within detector_range_m of the stop line,
+/// <c>lane:ID:queue</c> (halting vehicles), <c>lane:ID:approaching</c> (moving vehicles) and <c>lane:ID:wait</c>
+/// (their summed waiting time, s); then <c>phase:K:STATE</c>, one-hot of the current green phase.</para>
+/// <para>Reward of an agent: minus its own queue (or waiting time, reward=wait), from the same detectors.</para>
+/// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
+/// folder; the last step's <see cref="Info"/> carries avg_delay, avg_trip_time, avg_wait, throughput and
+/// vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
+/// </summary>
+public sealed class SumoEnv : IParallelEnv
+{
+    readonly SumoEnvOptions _options;
+    readonly Intersection[] _intersections;
+    readonly AgentSpec[] _agents;
+    readonly DetectorObserver _observer;
+    readonly bool _ownsRunDirectory;
+    readonly string[] _phaseDuringStep;   // per agent: the green state to set after yellow, or null
+    SumoProcess? _sumo;
+    Random _seeds = new(0);
+    int _decisions;
+    double _time;
+
+    public SumoScenario Scenario { get; }
+    public string Spec => Scenario.Spec;
+    public IReadOnlyList<AgentSpec> Agents => _agents;
+    public IReadOnlyList<Intersection> Intersections => _intersections;
+    public double Gamma => Scenario.Config.Gamma;
+    public int EpisodeLimit { get; }
+    public StepInfo Info { get; } = new();
+    public string RunDirectory { get; }
+    public string TripInfoPath => Path.Combine(RunDirectory, "tripinfo.xml");
+    /// <summary>Metrics of the last episode that ran to its end, or null.</summary>
+    public TripInfoMetrics? LastEpisode { get; private set; }
+    /// <summary>Simulation time in seconds.</summary>
+    public double Time => _time;
+    /// <summary>The running sumo process (for diagnostics and tests), or null between episodes.</summary>
+    public int? SumoProcessId => _sumo?.ProcessId;
+    internal TraciClient? Client => _sumo?.Client;
+
+    string WorkDirectory => Path.Combine(RunDirectory, ".sumo-episode");
+
+    public SumoEnv(SumoScenario scenario, SumoEnvOptions? options = null)
+    {
+        Scenario = scenario;
+        _options = options ?? new SumoEnvOptions();
+        var config = scenario.Config;
+        var net = SumoNetwork.Read(scenario.NetFile);
+        if (net.TrafficLights.Count == 0)
+            throw new SumoException($"net {scenario.NetFile} has no traffic lights (no <tlLogic> controlling links): there is nothing to control");
+        _intersections = net.TrafficLights.Select(l => new Intersection(l, net, config.DetectorRangeM)).ToArray();
+        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x)), ActionSpec.Discrete(x.ActionCount))).ToArray();
+        _observer = new DetectorObserver(_intersections, config.DetectorRangeM);
+        _phaseDuringStep = new string[_intersections.Length];
+        EpisodeLimit = config.DecisionsPerEpisode;
+
+        _ownsRunDirectory = _options.RunDirectory is null;
+        RunDirectory = Path.GetFullPath(_options.RunDirectory ?? Path.Combine(Path.GetTempPath(), $"marledge-sumo-{Guid.NewGuid():N}"));
+        Directory.CreateDirectory(RunDirectory);
+    }
+
+    static string[] FeatureNames(Intersection x)
+    {
+        var names = new List<string>();
+        foreach (var lane in x.IncomingLanes)
+        {
+            names.Add($"lane:{lane.Id}:queue");
+            names.Add($"lane:{lane.Id}:approaching");
+            names.Add($"lane:{lane.Id}:wait");
+        }
+        for (int k = 0; k < x.GreenStates.Count; k++) names.Add($"phase:{k}:{x.GreenStates[k]}");
+        return names.ToArray();
+    }
+
+    public void Reset(int? seed, float[][] observations)
+    {
+        StopSimulation();
+        if (seed is int s) _seeds = new Random(s);
+        int sumoSeed = seed ?? _seeds.Next();
+        if (Directory.Exists(WorkDirectory)) Directory.Delete(WorkDirectory, recursive: true);
+        Directory.CreateDirectory(WorkDirectory);
+
+        var config = Scenario.Config;
+        _sumo = SumoProcess.Start(new SumoLaunchOptions(Scenario.NetFile, Scenario.RouteFiles, Path.Combine(WorkDirectory, "tripinfo.xml"))
+        {
+            Binary = _options.SumoBinary,
+            Seed = sumoSeed,
+            ExtraArguments = ["--time-to-teleport", config.TimeToTeleportS.ToString(CultureInfo.InvariantCulture), "--no-warnings", "true"],
+        });
+        try
+        {
+            var client = _sumo.Client;
+            client.SubscribeVariables(TraciCommand.SubscribeSimulationVariables, "", DetectorObserver.SimulationVariables, _observer);
+            foreach (var x in _intersections)
+            {
+                client.SubscribeContext(TraciCommand.SubscribeJunctionContext, x.JunctionId, TraciCommand.GetVehicle, x.ContextRange, DetectorObserver.VehicleVariables);
+                client.SubscribeVariables(0xd2, x.TlsId, [TraciVariable.TrafficLightState], _observer);
+                x.ClearReadings();
+                x.CurrentGreen = 0;
+                x.GreenSince = 0;
+                if (!_options.StaticLights) SetSignal(client, x.TlsId, x.GreenStates[0]);
+            }
+        }
+        catch (Exception e) when (e is TraciProtocolException or TraciCommandException)
+        {
+            throw Failure(e);
+        }
+        _time = 0;
+        _decisions = 0;
+        LastEpisode = null;
+        Info.Metrics.Clear();
+        WriteObservations(observations);
+    }
+
+    public StepResult Step(JointAction action, float[][] observations, float[] rewards)
+    {
+        var sumo = _sumo ?? throw new InvalidOperationException("call Reset before Step (the episode has ended)");
+        var config = Scenario.Config;
+        try
+        {
+            if (!_options.StaticLights) ApplyActions(action.Discrete, sumo.Client, config);
+            Advance(_time + config.StepLengthS, collect: true);
+        }
+        catch (Exception e) when (e is TraciProtocolException or TraciCommandException)
+        {
+            throw Failure(e);
+        }
+        _decisions++;
+
+        WriteObservations(observations);
+        float totalQueue = 0, totalWait = 0;
+        for (int i = 0; i < _intersections.Length; i++)
+        {
+            var x = _intersections[i];
+            float queue = x.TotalQueue(), wait = x.TotalWait();
+            rewards[i] = config.Reward == RewardKind.Queue ? -queue : -wait;
+            totalQueue += queue;
+            totalWait += wait;
+        }
+        Info.Metrics["time"] = _time;
+        Info.Metrics["queue"] = totalQueue;
+        Info.Metrics["wait"] = totalWait;
+        Info.Metrics["expected_vehicles"] = _observer.ExpectedVehicles;
+
+        bool truncated = _decisions >= EpisodeLimit;
+        if (truncated) FinishEpisode();
+        return new StepResult(false, truncated);
+    }
+
+    /// <summary>Queues yellow for every agent that switches (if allowed by min green), runs the yellow, then queues the new greens.</summary>
+    void ApplyActions(int[] actions, TraciClient client, SumoScenarioConfig config)
+    {
+        bool anySwitch = false;
+        for (int i = 0; i < _intersections.Length; i++)
+        {
+            var x = _intersections[i];
+            int next = actions[i];
+            if ((uint)next >= (uint)x.ActionCount)
+                throw new ArgumentOutOfRangeException(nameof(actions), $"agent {x.TlsId}: action {next} outside 0..{x.ActionCount - 1}");
+            _phaseDuringStep[i] = null!;
+            bool wantsSwitch = next != x.CurrentGreen;
+            bool greenLongEnough = _time - x.GreenSince >= config.MinGreenS - 1e-9;
+            if (!wantsSwitch || !greenLongEnough) continue;
+            _phaseDuringStep[i] = x.GreenStates[next];
+            if (config.YellowS > 0) SetSignal(client, x.TlsId, Intersection.YellowBetween(x.GreenStates[x.CurrentGreen], x.GreenStates[next]));
+            x.CurrentGreen = next;
+            x.GreenSince = _time + config.YellowS;
+            anySwitch = true;
+        }
+        if (!anySwitch) return;
+        if (config.YellowS > 0) Advance(_time + config.YellowS, collect: false);
+        for (int i = 0; i < _intersections.Length; i++)
+            if (_phaseDuringStep[i] is { } green) SetSignal(client, _intersections[i].TlsId, green);
+    }
+
+    /// <summary>Tests watch every signal state the environment sets: (traffic light, state, simulation time).</summary>
+    internal event Action<string, string, double>? SignalSet;
+
+    void SetSignal(TraciClient client, string tlsId, string state)
+    {
+        client.QueueSetTrafficLightState(tlsId, state);
+        SignalSet?.Invoke(tlsId, state, _time);
+    }
+
+    void Advance(double targetTime, bool collect)
+    {
+        _observer.Collect = collect;
+        _observer.BeginStep();
+        _sumo!.Client.SimulationStep(targetTime, _observer);
+        _time = targetTime;
+        if (_options.StaticLights)
+            foreach (var x in _intersections)
+                if (x.ShownGreen >= 0) { x.CurrentGreen = x.ShownGreen; x.GreenSince = x.ShownGreenSince; }
+    }
+
+    void WriteObservations(float[][] observations)
+    {
+        for (int i = 0; i < _intersections.Length; i++)
+        {
+            var x = _intersections[i];
+            var o = observations[i];
+            int lanes = x.IncomingLanes.Count;
+            for (int l = 0; l < lanes; l++)
+            {
+                o[3 * l] = x.Queue[l];
+                o[3 * l + 1] = x.Approaching[l];
+                o[3 * l + 2] = x.Wait[l];
+            }
+            var phase = o.AsSpan(3 * lanes, x.GreenStates.Count);
+            phase.Clear();
+            phase[x.CurrentGreen] = 1;
+        }
+    }
+
+    /// <summary>Closes SUMO so it writes tripinfo.xml, moves the file into the run folder in one rename, reads the metrics.</summary>
+    void FinishEpisode()
+    {
+        var sumo = _sumo!;
+        int expected = _observer.ExpectedVehicles;
+        int inNetwork;
+        try
+        {
+            inNetwork = (int)sumo.Client.GetNumber(TraciCommand.GetVehicle, TraciVariable.IdCount, "");
+            sumo.CloseAndWait(TimeSpan.FromSeconds(60));
+        }
+        catch (Exception e) when (e is TraciProtocolException or TraciCommandException)
+        {
+            throw Failure(e);
+        }
+        sumo.Dispose();
+        _sumo = null;
+
+        string produced = Path.Combine(WorkDirectory, "tripinfo.xml");
+        using (var file = new FileStream(produced, FileMode.Open, FileAccess.ReadWrite)) file.Flush(flushToDisk: true);
+        var metrics = TripInfoMetrics.Read(produced) with { VehiclesInNetwork = inNetwork };
+        File.Move(produced, TripInfoPath, overwrite: true);
+        Directory.Delete(WorkDirectory, recursive: true);
+        LastEpisode = metrics;
+        metrics.WriteTo(Info.Metrics);
+        Info.Metrics["vehicles_not_yet_inserted"] = Math.Max(0, expected - inNetwork);
+    }
+
+    /// <summary>SUMO failed: kill it, drop the partial episode output, and say why in one line.</summary>
+    SumoException Failure(Exception cause)
+    {
+        bool exited = _sumo is not null && (cause is TraciProtocolException ? _sumo.WaitForExit(TimeSpan.FromSeconds(2)) : _sumo.HasExited);
+        string why = exited ? $"sumo exited during the episode at t={_time:0} s: {_sumo!.ExplainExit()}" : $"TraCI error at t={_time:0} s: {cause.Message}";
+        StopSimulation();
+        string kept = File.Exists(TripInfoPath) ? $"{TripInfoPath} still holds the last complete episode" : $"no tripinfo.xml written to {RunDirectory}";
+        return new SumoException($"{Scenario.Name}: {why} ({kept})");
+    }
+
+    void StopSimulation()
+    {
+        _sumo?.Dispose();
+        _sumo = null;
+        if (Directory.Exists(WorkDirectory)) Directory.Delete(WorkDirectory, recursive: true);
+    }
+
+    public void Dispose()
+    {
+        StopSimulation();
+        if (_ownsRunDirectory && Directory.Exists(RunDirectory)) Directory.Delete(RunDirectory, recursive: true);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MarlEdge.Trainer.Sumo;
+
+/// <summary>What an agent's reward measures on its own incoming lanes, within the detector range.</summary>
+public enum RewardKind
+{
+    /// <summary>Minus the number of halting vehicles (speed below 0.1 m/s).</summary>
+    Queue,
+    /// <summary>Minus the summed waiting time of those vehicles, in seconds.</summary>
+    Wait,
+}
+
+/// <summary>
+/// Timing, sensing and reward settings of a scenario. The defaults are RESCO's (step 10 s, yellow 3 s, one-hour
+/// episodes). Each scenario may have a JSON file in trainer/Sumo/Scenarios named after its folder or net, and any
+/// value can be overridden in the spec: <c>sumo:DIR,episode_s=600,reward=wait</c>.
+/// </summary>
+public sealed record SumoScenarioConfig
+{
+    public string Description { get; init; } = "";
+    /// <summary>Route file to use when a folder holds several (file name without .rou.xml).</summary>
+    public string? Route { get; init; }
+    /// <summary>Seconds between decisions.</summary>
+    public double StepLengthS { get; init; } = 10;
+    /// <summary>Yellow inserted when an agent switches phase; it is part of the step.</summary>
+    public double YellowS { get; init; } = 3;
+    /// <summary>A phase stays green at least this long; a switch asked for earlier is ignored.</summary>
+    public double MinGreenS { get; init; } = 5;
+    public double EpisodeS { get; init; } = 3600;
+    /// <summary>Vehicles count for an agent only this close (along the lane) to its stop line.</summary>
+    public double DetectorRangeM { get; init; } = 200;
+    public RewardKind Reward { get; init; } = RewardKind.Queue;
+    public double Gamma { get; init; } = 0.99;
+    /// <summary>Green time of each phase in the `fixed` baseline's cycle.</summary>
+    public double FixedGreenS { get; init; } = 20;
+    /// <summary>SUMO's --time-to-teleport: a vehicle stuck this long is teleported (-1: never). SUMO's default is 300.</summary>
+    public double TimeToTeleportS { get; init; } = 300;
+
+    public int DecisionsPerEpisode => (int)Math.Ceiling(EpisodeS / StepLengthS - 1e-9);
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        WriteIndented = true,
+    };
+
+    public static SumoScenarioConfig Load(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SumoScenarioConfig>(File.ReadAllText(path), Json)
+                ?? throw new SumoException($"scenario config {path} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new SumoException($"scenario config {path}: {e.Message.Split('\n')[0]}");
+        }
+        catch (IOException e)
+        {
+            throw new SumoException($"cannot read scenario config {path}: {e.Message}");
+        }
+    }
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Applies one spec override such as <c>episode_s=600</c>; false if the key is unknown.</summary>
+    public bool TryOverride(string key, string value, out SumoScenarioConfig updated)
+    {
+        updated = key switch
+        {
+            "route" => this with { Route = value },
+            "step_length_s" => this with { StepLengthS = Positive(key, value) },
+            "yellow_s" => this with { YellowS = NonNegative(key, value) },
+            "min_green_s" => this with { MinGreenS = NonNegative(key, value) },
+            "episode_s" => this with { EpisodeS = Positive(key, value) },
+            "detector_range_m" => this with { DetectorRangeM = Positive(key, value) },
+            "reward" => this with { Reward = ParseReward(value) },
+            "gamma" => this with { Gamma = NonNegative(key, value) },
+            "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
+            "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
+            _ => null!,
+        };
+        return updated is not null;
+    }
+
+    /// <summary>Refuses settings that cannot work, naming the first problem.</summary>
+    public void Validate(string source)
+    {
+        if (StepLengthS <= 0) throw new SumoException($"{source}: step_length_s must be positive");
+        if (YellowS < 0 || YellowS >= StepLengthS) throw new SumoException($"{source}: yellow_s must be in [0, step_length_s), got {YellowS}");
+        if (EpisodeS < StepLengthS) throw new SumoException($"{source}: episode_s must be at least step_length_s");
+        if (DetectorRangeM <= 0) throw new SumoException($"{source}: detector_range_m must be positive");
+        if (Gamma is < 0 or > 1) throw new SumoException($"{source}: gamma must be in [0, 1]");
+    }
+
+    static RewardKind ParseReward(string value) => value switch
+    {
+        "queue" => RewardKind.Queue,
+        "wait" => RewardKind.Wait,
+        _ => throw new SumoException($"reward must be 'queue' or 'wait', got '{value}'"),
+    };
+
+    static double Parse(string key, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+            ? v : throw new SumoException($"'{key}' must be a number, got '{value}'");
+
+    static double Positive(string key, string value)
+    {
+        double v = Parse(key, value);
+        return v > 0 ? v : throw new SumoException($"'{key}' must be positive, got '{value}'");
+    }
+
+    static double NonNegative(string key, string value)
+    {
+        double v = Parse(key, value);
+        return v >= 0 ? v : throw new SumoException($"'{key}' must not be negative, got '{value}'");
+    }
+}
