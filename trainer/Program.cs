@@ -14,6 +14,7 @@ public static class Program
         new Commands.DumpGameCommand(),
         new Export.ExportCommand(),
         new Export.KeygenCommand(),
+        new Commands.BenchCommand(),
         new Sumo.SumoBaselineCommand(),
     ];
 

@@ -24,7 +24,7 @@ public sealed class CommandArgs
             string? value = null;
             int eq = name.IndexOf('=');
             if (eq >= 0) { value = name[(eq + 1)..]; name = name[..eq]; }
-            else if (!flags.Contains(name))
+            else if (name != "help" && !flags.Contains(name))
             {
                 if (i + 1 >= list.Count) throw new UsageException($"option --{name} needs a value");
                 value = list[++i];

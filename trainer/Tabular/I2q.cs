@@ -3,7 +3,7 @@ namespace MarlEdge.Trainer.Tabular;
 /// <param name="EpsilonStart">exploration at the start; untried own actions are always tried first</param>
 /// <param name="EpsilonDecayFraction">share of the budget over which exploration decays to EpsilonEnd</param>
 /// <param name="SweepTolerance">full value sweeps over the agent's own transition graph stop below this change</param>
-public sealed record I2qOptions(double EpsilonStart = 1.0, double EpsilonEnd = 0.0, double EpsilonDecayFraction = 0.8, double SweepTolerance = 1e-9);
+public sealed record I2qOptions(double EpsilonStart = 1.0, double EpsilonEnd = 0.5, double EpsilonDecayFraction = 1.0, double SweepTolerance = 1e-9);
 
 /// <summary>
 /// I2Q (Jiang and Lu 2022), tabular. Each agent learns, from its own (o, a_i, r, o') only:
@@ -47,7 +47,20 @@ public sealed class I2q : TabularAgent
             if (_ownMoves.Visits(state * Task.NumActions + a) == 0 && Rng.NextInt(++seen) == 0) untried = a;
         if (untried >= 0) return untried;
         double epsilon = LinearSchedule(step, _options.EpsilonStart, _options.EpsilonEnd, _options.EpsilonDecayFraction);
-        return Rng.NextDouble() < epsilon ? Rng.NextInt(Task.NumActions) : ArgmaxRandomTie(Q(state));
+        return Rng.NextDouble() < epsilon ? LeastTried(state) : ArgmaxRandomTie(Q(state));
+    }
+
+    /// <summary>Exploration: the own action tried least often in this state (ties at random), so coverage stays even.</summary>
+    int LeastTried(int state)
+    {
+        int best = 0, ties = 0, fewest = int.MaxValue;
+        for (int a = 0; a < Task.NumActions; a++)
+        {
+            int n = _ownMoves.Visits(state * Task.NumActions + a);
+            if (n < fewest) { fewest = n; best = a; ties = 1; }
+            else if (n == fewest && Rng.NextInt(++ties) == 0) best = a;
+        }
+        return best;
     }
 
     public override void Observe(in Experience e)
