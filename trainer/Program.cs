@@ -16,6 +16,7 @@ public static class Program
         new Export.KeygenCommand(),
         new Commands.BenchCommand(),
         new Sumo.SumoBaselineCommand(),
+        new Sumo.SumoBenchCommand(),
     ];
 
     public static int Main(string[] args)

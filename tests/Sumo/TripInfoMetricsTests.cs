@@ -11,8 +11,8 @@ public sealed class TripInfoMetricsTests
         string path = Path.Combine(Path.GetTempPath(), $"tripinfo-{Guid.NewGuid():N}.xml");
         File.WriteAllText(path, """
             <tripinfos>
-                <tripinfo id="a" depart="0.00" arrival="50.00" duration="50.00" waitingTime="10.00" timeLoss="20.00"/>
-                <tripinfo id="b" depart="5.00" arrival="95.00" duration="90.00" waitingTime="0.00" timeLoss="4.00"/>
+                <tripinfo id="a" depart="0.00" arrival="50.00" duration="50.00" waitingTime="10.00" timeLoss="20.00" departDelay="1.00"/>
+                <tripinfo id="b" depart="5.00" arrival="95.00" duration="90.00" waitingTime="0.00" timeLoss="4.00" departDelay="3.00"/>
             </tripinfos>
             """);
         try
@@ -22,6 +22,7 @@ public sealed class TripInfoMetricsTests
             Assert.Equal(12.0, m.AvgDelay, 9);
             Assert.Equal(70.0, m.AvgTripTime, 9);
             Assert.Equal(5.0, m.AvgWait, 9);
+            Assert.Equal(2.0, m.AvgDepartDelay, 9);
         }
         finally { File.Delete(path); }
     }

@@ -4,26 +4,33 @@ using MarlEdge.Trainer.Sumo.Traci;
 namespace MarlEdge.Trainer.Sumo;
 
 /// <summary>
-/// Turns each step's subscription results into the intersections' detector readings. Every intersection has a
-/// context subscription on its junction returning, for each vehicle nearby, [lane id, lane position, speed,
-/// waiting time] in that order; each traffic light a variable subscription on its shown state.
+/// Turns each step's subscription results into the intersections' detector readings. With `detectors` sensing, each
+/// lane-area detector reports [vehicle count, halting count] and each incoming lane its waiting time; with
+/// `vehicles` sensing, each junction's context subscription reports, for every vehicle nearby, [lane id, lane
+/// position, speed, waiting time] in that order. Each traffic light reports its shown state.
 /// Lookups go through span-keyed dictionaries, so reading a step allocates nothing.
 /// </summary>
 sealed class DetectorObserver : ISubscriptionSink
 {
     public static readonly byte[] VehicleVariables =
         [TraciVariable.LaneId, TraciVariable.LanePosition, TraciVariable.Speed, TraciVariable.WaitingTime];
+    public static readonly byte[] DetectorVariables = [TraciVariable.LastStepVehicleNumber, TraciVariable.LastStepVehicleHaltingNumber];
+    public static readonly byte[] LaneVariables = [TraciVariable.WaitingTime];
     public static readonly byte[] SimulationVariables = [TraciVariable.Time, TraciVariable.MinExpectedNumber];
 
     const byte JunctionContextResponse = TraciCommand.SubscribeJunctionContext + TraciCommand.ResponseOffset;
-    const byte TrafficLightResponse = 0xd2 + TraciCommand.ResponseOffset;
+    const byte TrafficLightResponse = TraciCommand.SubscribeTrafficLightVariables + TraciCommand.ResponseOffset;
     const byte SimulationResponse = TraciCommand.SubscribeSimulationVariables + TraciCommand.ResponseOffset;
+    const byte LaneAreaResponse = TraciCommand.SubscribeLaneAreaVariables + TraciCommand.ResponseOffset;
+    const byte LaneResponse = TraciCommand.SubscribeLaneVariables + TraciCommand.ResponseOffset;
 
     readonly IReadOnlyList<Intersection> _intersections;
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byJunction;
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byTls;
     readonly byte[][] _greenStateBytes;  // per intersection, per green phase: the state as Latin-1 bytes
     readonly double _range;
+    readonly LaneAreaDetectors? _detectors;
+    readonly Dictionary<string, (int Intersection, int Slot)>.AlternateLookup<ReadOnlySpan<char>> _incomingLane;
     readonly char[] _chars = new char[1024];
 
     public bool Collect { get; set; }
@@ -36,10 +43,13 @@ sealed class DetectorObserver : ISubscriptionSink
     int _slot;
     double _position, _speed;
 
-    public DetectorObserver(IReadOnlyList<Intersection> intersections, double range)
+    public DetectorObserver(IReadOnlyList<Intersection> intersections, double range, LaneAreaDetectors? detectors)
     {
         _intersections = intersections;
         _range = range;
+        _detectors = detectors;
+        _incomingLane = intersections.SelectMany((x, i) => x.IncomingLanes.Select((l, slot) => (l.Id, i, slot)))
+            .ToDictionary(p => p.Id, p => (p.i, p.slot)).GetAlternateLookup<ReadOnlySpan<char>>();
         _byJunction = intersections.Select((x, i) => (x.JunctionId, i)).ToDictionary(p => p.JunctionId, p => p.i).GetAlternateLookup<ReadOnlySpan<char>>();
         _byTls = intersections.Select((x, i) => (x.TlsId, i)).ToDictionary(p => p.TlsId, p => p.i).GetAlternateLookup<ReadOnlySpan<char>>();
         _greenStateBytes = intersections.Select(x => x.GreenStates.Select(Encoding.Latin1.GetBytes).ToArray()).SelectMany(a => a).ToArray();
@@ -66,6 +76,13 @@ sealed class DetectorObserver : ISubscriptionSink
             case JunctionContextResponse when Collect:
                 OnVehicleValue(subscribedId, variableId, value);
                 return;
+            case LaneAreaResponse when Collect:
+                OnDetectorValue(subscribedId, variableId, value.Number);
+                return;
+            case LaneResponse when Collect:
+                if (variableId == TraciVariable.WaitingTime && _incomingLane.TryGetValue(Decode(subscribedId), out var lane))
+                    _intersections[lane.Intersection].RecordLaneWait(lane.Slot, value.Number);
+                return;
             case TrafficLightResponse:
                 OnTrafficLightState(subscribedId, value.Text);
                 return;
@@ -86,6 +103,15 @@ sealed class DetectorObserver : ISubscriptionSink
                 if (_slot != int.MinValue) _current!.Record(_slot, _position, _speed, value.Number, _range);
                 break;
         }
+    }
+
+    void OnDetectorValue(ReadOnlySpan<byte> detectorId, byte variableId, double number)
+    {
+        int k = LaneAreaDetectors.Parse(detectorId);
+        if (_detectors is null || (uint)k >= (uint)_detectors.Count) return;
+        var x = _intersections[_detectors.Intersection[k]];
+        if (variableId == TraciVariable.LastStepVehicleNumber) x.RecordDetectorCount(_detectors.Slot[k], number);
+        else if (variableId == TraciVariable.LastStepVehicleHaltingNumber) x.RecordDetectorHalting(_detectors.Slot[k], number);
     }
 
     void OnTrafficLightState(ReadOnlySpan<byte> tlsId, ReadOnlySpan<byte> state)

@@ -19,6 +19,8 @@ public sealed class Intersection
     public IReadOnlyList<int[]> PhaseIncomingLanes { get; }
     /// <summary>Per green phase: the distinct (incoming slot, outgoing slot) movements it serves.</summary>
     public IReadOnlyList<(int In, int Out)[]> PhaseMovements { get; }
+    /// <summary>YellowStates[from][to]: the yellow transition between two green phases, computed once.</summary>
+    public IReadOnlyList<string[]> YellowStates { get; }
 
     // Detector readings of the last step, one entry per incoming / outgoing lane.
     public readonly float[] Queue;
@@ -37,6 +39,18 @@ public sealed class Intersection
     readonly Dictionary<string, int> _laneSlots;  // incoming lanes: slot; outgoing lanes: -1 - slot
     internal readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> LaneSlots;
 
+    /// <summary>The lane-area detector zone of a lane slot: [start, end) in metres from the lane's start.</summary>
+    internal (double Start, double End) DetectorZone(int slot, double range)
+    {
+        if (slot >= 0)
+        {
+            var lane = IncomingLanes[slot];
+            return (Math.Max(0, lane.Length - range), lane.Length);
+        }
+        var outgoing = OutgoingLanes[-1 - slot];
+        return (0, Math.Min(range, outgoing.Length));
+    }
+
     internal Intersection(TrafficLightDefinition light, SumoNetwork net, double detectorRange)
     {
         TlsId = light.Id;
@@ -54,6 +68,8 @@ public sealed class Intersection
         PhaseMovements = GreenStates.Select(state => light.Links
             .Where(l => l.Index < state.Length && char.ToUpperInvariant(state[l.Index]) == 'G')
             .Select(l => (inSlot[l.InLane], outSlot[l.OutLane])).Distinct().ToArray()).ToList();
+
+        YellowStates = GreenStates.Select(from => GreenStates.Select(to => YellowBetween(from, to)).ToArray()).ToList();
 
         JunctionId = IncomingLanes
             .Select(l => net.EdgeTo.GetValueOrDefault(SumoNetwork.EdgeOfLane(l.Id)))
@@ -119,6 +135,26 @@ public sealed class Intersection
             if (lanePosition > range) return;
             OutgoingCount[-1 - slot]++;
         }
+    }
+
+    /// <summary>A lane-area detector's reading: vehicles in its zone; halting ones follow and split the count.</summary>
+    internal void RecordDetectorCount(int slot, double vehicles)
+    {
+        if (slot >= 0) Approaching[slot] = (float)vehicles;
+        else OutgoingCount[-1 - slot] = (float)vehicles;
+    }
+
+    internal void RecordDetectorHalting(int slot, double halting)
+    {
+        if (slot < 0) return;
+        Queue[slot] = (float)halting;
+        Approaching[slot] = Math.Max(0, Approaching[slot] - (float)halting);
+    }
+
+    /// <summary>SUMO's summed waiting time of the vehicles on an incoming lane (the whole lane).</summary>
+    internal void RecordLaneWait(int slot, double seconds)
+    {
+        if (slot >= 0) Wait[slot] = (float)seconds;
     }
 
     /// <summary>SUMO's halting threshold (m/s), as in lane.getLastStepHaltingNumber.</summary>

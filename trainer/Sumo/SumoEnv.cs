@@ -21,7 +21,8 @@ public sealed record SumoEnvOptions
 /// shows yellow_s of yellow (inside the step), and a switch asked for before min_green_s of green is ignored.
 /// <para>Observation of an agent (all features named): per incoming lane, within detector_range_m of the stop line,
 /// <c>lane:ID:queue</c> (halting vehicles), <c>lane:ID:approaching</c> (moving vehicles) and <c>lane:ID:wait</c>
-/// (their summed waiting time, s); then <c>phase:K:STATE</c>, one-hot of the current green phase.</para>
+/// (the halting vehicles' summed waiting time, s; with `detectors` sensing SUMO's whole-lane sum); then
+/// <c>phase:K:STATE</c>, one-hot of the current green phase. See <see cref="SensingKind"/>.</para>
 /// <para>Reward of an agent: minus its own queue (or waiting time, reward=wait), from the same detectors.</para>
 /// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
 /// folder; the last step's <see cref="Info"/> carries avg_delay, avg_trip_time, avg_wait, throughput and
@@ -33,6 +34,7 @@ public sealed class SumoEnv : IParallelEnv
     readonly Intersection[] _intersections;
     readonly AgentSpec[] _agents;
     readonly DetectorObserver _observer;
+    readonly LaneAreaDetectors? _detectors;
     readonly bool _ownsRunDirectory;
     readonly string[] _phaseDuringStep;   // per agent: the green state to set after yellow, or null
     SumoProcess? _sumo;
@@ -69,7 +71,8 @@ public sealed class SumoEnv : IParallelEnv
             throw new SumoException($"net {scenario.NetFile} has no traffic lights (no <tlLogic> controlling links): there is nothing to control");
         _intersections = net.TrafficLights.Select(l => new Intersection(l, net, config.DetectorRangeM)).ToArray();
         _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x)), ActionSpec.Discrete(x.ActionCount))).ToArray();
-        _observer = new DetectorObserver(_intersections, config.DetectorRangeM);
+        _detectors = config.Sensing == SensingKind.Detectors ? new LaneAreaDetectors(_intersections, config.DetectorRangeM) : null;
+        _observer = new DetectorObserver(_intersections, config.DetectorRangeM, _detectors);
         _phaseDuringStep = new string[_intersections.Length];
         EpisodeLimit = config.DecisionsPerEpisode;
 
@@ -100,20 +103,32 @@ public sealed class SumoEnv : IParallelEnv
         Directory.CreateDirectory(WorkDirectory);
 
         var config = Scenario.Config;
+        var arguments = new List<string> { "--time-to-teleport", config.TimeToTeleportS.ToString(CultureInfo.InvariantCulture), "--no-warnings", "true" };
+        if (_detectors is not null)
+        {
+            string detectorFile = Path.Combine(WorkDirectory, "detectors.add.xml");
+            _detectors.Write(detectorFile);
+            arguments.AddRange(["--additional-files", detectorFile]);
+        }
         _sumo = SumoProcess.Start(new SumoLaunchOptions(Scenario.NetFile, Scenario.RouteFiles, Path.Combine(WorkDirectory, "tripinfo.xml"))
         {
             Binary = _options.SumoBinary,
             Seed = sumoSeed,
-            ExtraArguments = ["--time-to-teleport", config.TimeToTeleportS.ToString(CultureInfo.InvariantCulture), "--no-warnings", "true"],
+            ExtraArguments = arguments,
         });
         try
         {
             var client = _sumo.Client;
             client.SubscribeVariables(TraciCommand.SubscribeSimulationVariables, "", DetectorObserver.SimulationVariables, _observer);
+            for (int k = 0; k < (_detectors?.Count ?? 0); k++)
+                client.SubscribeVariables(TraciCommand.SubscribeLaneAreaVariables, LaneAreaDetectors.Id(k), DetectorObserver.DetectorVariables);
             foreach (var x in _intersections)
             {
-                client.SubscribeContext(TraciCommand.SubscribeJunctionContext, x.JunctionId, TraciCommand.GetVehicle, x.ContextRange, DetectorObserver.VehicleVariables);
-                client.SubscribeVariables(0xd2, x.TlsId, [TraciVariable.TrafficLightState], _observer);
+                if (_detectors is null)
+                    client.SubscribeContext(TraciCommand.SubscribeJunctionContext, x.JunctionId, TraciCommand.GetVehicle, x.ContextRange, DetectorObserver.VehicleVariables);
+                else
+                    foreach (var lane in x.IncomingLanes) client.SubscribeVariables(TraciCommand.SubscribeLaneVariables, lane.Id, DetectorObserver.LaneVariables);
+                client.SubscribeVariables(TraciCommand.SubscribeTrafficLightVariables, x.TlsId, [TraciVariable.TrafficLightState], _observer);
                 x.ClearReadings();
                 x.CurrentGreen = 0;
                 x.GreenSince = 0;
@@ -181,7 +196,7 @@ public sealed class SumoEnv : IParallelEnv
             bool greenLongEnough = _time - x.GreenSince >= config.MinGreenS - 1e-9;
             if (!wantsSwitch || !greenLongEnough) continue;
             _phaseDuringStep[i] = x.GreenStates[next];
-            if (config.YellowS > 0) SetSignal(client, x.TlsId, Intersection.YellowBetween(x.GreenStates[x.CurrentGreen], x.GreenStates[next]));
+            if (config.YellowS > 0) SetSignal(client, x.TlsId, x.YellowStates[x.CurrentGreen][next]);
             x.CurrentGreen = next;
             x.GreenSince = _time + config.YellowS;
             anySwitch = true;

@@ -15,7 +15,9 @@ public static class TraciCommand
     public const byte GetLaneArea = 0xad;
     public const byte SetTrafficLight = 0xc2;
 
+    public const byte SubscribeTrafficLightVariables = 0xd2;
     public const byte SubscribeLaneVariables = 0xd3;
+    public const byte SubscribeLaneAreaVariables = 0xdd;
     public const byte SubscribeSimulationVariables = 0xdb;
     public const byte SubscribeJunctionContext = 0x89;
 
