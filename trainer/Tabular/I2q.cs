@@ -12,15 +12,18 @@ public sealed record I2qOptions(double EpsilonStart = 1.0, double EpsilonEnd = 0
 ///   Q(s, a_i)   = r(s, f(s, a_i)) + γ max_{a'} Q(f(s, a_i), a')                  (Q-learning against the ideal transition)
 /// In a deterministic game every agent sees the same (s, r, s') stream, so all agents' Q^ss agree and their greedy
 /// actions meet at the same best next state: independent learners reach the global optimum.
+/// A "next state" here is the outcome (s', r): where the reward depends only on (s, s'), as in I2Q's setting, that is
+/// s' itself; where it depends on the joint action (matrix games), the outcome still tells the joint moves apart.
 /// Values are refreshed backward along each finished episode, and by full sweeps over the agent's own transition
 /// graph at doubling intervals and at the end.
 /// </summary>
 public sealed class I2q : TabularAgent
 {
     readonly I2qOptions _options;
-    readonly SuccessorTable _moves;        // rows s: successors s' with reward sums (for r(s, s') and Q^ss)
-    readonly SuccessorTable _ownMoves;     // rows s * A + a_i: successors seen after own action a_i
+    readonly SuccessorTable _moves;        // rows s: outcomes (s', r) seen from s (for r(s, s') and Q^ss)
+    readonly SuccessorTable _ownMoves;     // rows s * A + a_i: outcomes seen after own action a_i
     readonly double[][] _qss;              // Q^ss(s, ·), aligned with _moves' entries of row s
+    readonly int[][] _firstAction;         // the own action taken when each outcome of s was first seen
     readonly double[] _q;                  // Q(s, a_i)
     readonly bool[] _terminal;
     readonly List<Experience> _episode = new();
@@ -29,10 +32,12 @@ public sealed class I2q : TabularAgent
     public I2q(AgentTask task, I2qOptions options) : base(task)
     {
         _options = options;
-        _moves = new SuccessorTable(task.NumStates);
-        _ownMoves = new SuccessorTable(task.NumStates * task.NumActions);
+        _moves = new SuccessorTable(task.NumStates, keyByReward: true);
+        _ownMoves = new SuccessorTable(task.NumStates * task.NumActions, keyByReward: true);
         _qss = new double[task.NumStates][];
         Array.Fill(_qss, Array.Empty<double>());
+        _firstAction = new int[task.NumStates][];
+        Array.Fill(_firstAction, Array.Empty<int>());
         _q = new double[task.NumStates * task.NumActions];
         _terminal = new bool[task.NumStates];
     }
@@ -47,7 +52,7 @@ public sealed class I2q : TabularAgent
             if (_ownMoves.Visits(state * Task.NumActions + a) == 0 && Rng.NextInt(++seen) == 0) untried = a;
         if (untried >= 0) return untried;
         double epsilon = LinearSchedule(step, _options.EpsilonStart, _options.EpsilonEnd, _options.EpsilonDecayFraction);
-        return Rng.NextDouble() < epsilon ? LeastTried(state) : ArgmaxRandomTie(Q(state));
+        return Rng.NextDouble() < epsilon ? LeastTried(state) : Greedy(state);
     }
 
     /// <summary>Exploration: the own action tried least often in this state (ties at random), so coverage stays even.</summary>
@@ -66,7 +71,12 @@ public sealed class I2q : TabularAgent
     public override void Observe(in Experience e)
     {
         int entry = _moves.Add(e.State, e.NextState, e.Reward);
-        if (_moves.Length(e.State) > _qss[e.State].Length) Array.Resize(ref _qss[e.State], Math.Max(4, 2 * _qss[e.State].Length));
+        if (_moves.Length(e.State) > _qss[e.State].Length)
+        {
+            Array.Resize(ref _qss[e.State], Math.Max(4, 2 * _qss[e.State].Length));
+            Array.Resize(ref _firstAction[e.State], _qss[e.State].Length);
+        }
+        if (_moves.Counts(e.State)[entry] == 1) _firstAction[e.State][entry] = e.Action;
         _ownMoves.Add(e.State * Task.NumActions + e.Action, e.NextState, e.Reward);
         if (e.Terminated) _terminal[e.NextState] = true;
         _episode.Add(e);
@@ -80,7 +90,6 @@ public sealed class I2q : TabularAgent
             Sweep();
             _nextSweep *= 2;
         }
-        _ = entry;
     }
 
     public override void Finish() => Sweep();
@@ -127,8 +136,8 @@ public sealed class I2q : TabularAgent
             int ideal = -1, idealEntry = -1;
             for (int k = 0; k < own.Length; k++)                                  // f(s, a_i) = argmax over seen s' of Q^ss(s, s')
             {
-                int entry = _moves.Find(s, own[k]);
-                if (ideal < 0 || qss[entry] > qss[idealEntry] || (qss[entry] == qss[idealEntry] && own[k] < ideal))
+                int entry = _moves.Find(s, own[k], _ownMoves.OutcomeReward(row, k));
+                if (ideal < 0 || qss[entry] > qss[idealEntry] || (qss[entry] == qss[idealEntry] && entry < idealEntry))
                 {
                     ideal = own[k];
                     idealEntry = entry;
@@ -155,11 +164,28 @@ public sealed class I2q : TabularAgent
         }
     }
 
-    public override void WritePolicy(int state, Span<double> probs)
+    public override void WritePolicy(int state, Span<double> probs) => OneHot(Greedy(state), probs);
+
+    /// <summary>
+    /// argmax over tried own actions of Q(s, a_i). Where several actions tie (two joint moves reach the same best outcome,
+    /// as in the penalty game), the agent takes the action it played when that outcome was first seen: every agent
+    /// remembers its part of that same joint move, so their choices meet without any message.
+    /// </summary>
+    int Greedy(int state)
     {
-        int best = -1;
+        int row = state * Task.NumActions, best = -1, ties = 0;
         for (int a = 0; a < Task.NumActions; a++)
-            if (_ownMoves.Visits(state * Task.NumActions + a) > 0 && (best < 0 || _q[state * Task.NumActions + a] > _q[state * Task.NumActions + best])) best = a;
-        OneHot(Math.Max(best, 0), probs);
+        {
+            if (_ownMoves.Visits(row + a) == 0) continue;
+            if (best < 0 || _q[row + a] > _q[row + best]) { best = a; ties = 1; }
+            else if (_q[row + a] == _q[row + best]) ties++;
+        }
+        if (best < 0) return 0;
+        if (ties == 1) return best;
+        int target = 0;
+        var qss = _qss[state];
+        for (int k = 1; k < _moves.Length(state); k++) if (qss[k] > qss[target]) target = k;
+        int remembered = _firstAction[state][target];
+        return _ownMoves.Visits(row + remembered) > 0 && _q[row + remembered] == _q[row + best] ? remembered : best;
     }
 }

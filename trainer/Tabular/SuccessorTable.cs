@@ -3,25 +3,24 @@ namespace MarlEdge.Trainer.Tabular;
 /// <summary>
 /// An agent's memory of its own transitions: for each row (a state, or a state and own action) the successors it has
 /// seen, how often, and the reward sum per successor. Rows grow by doubling; nothing is allocated once a row has room.
+/// With <c>keyByReward</c>, a successor is the outcome (s', r): two moves to the same s' with different rewards are
+/// different entries (I2Q uses this so that a game whose reward depends on the joint action is still deterministic in
+/// its outcomes).
 /// </summary>
-public sealed class SuccessorTable
+public sealed class SuccessorTable(int rows, bool keyByReward = false)
 {
-    readonly int[][] _next;
-    readonly int[][] _count;
-    readonly double[][] _rewardSum;
-    readonly int[] _length;
-    readonly int[] _visits;
+    readonly int[][] _next = Filled<int>(rows);
+    readonly double[][] _outcomeReward = Filled<double>(rows); // the reward that keys the entry (keyByReward only)
+    readonly int[][] _count = Filled<int>(rows);
+    readonly double[][] _rewardSum = Filled<double>(rows);
+    readonly int[] _length = new int[rows];
+    readonly int[] _visits = new int[rows];
 
-    public SuccessorTable(int rows)
+    static T[][] Filled<T>(int n)
     {
-        _next = new int[rows][];
-        _count = new int[rows][];
-        _rewardSum = new double[rows][];
-        _length = new int[rows];
-        _visits = new int[rows];
-        Array.Fill(_next, Array.Empty<int>());
-        Array.Fill(_count, Array.Empty<int>());
-        Array.Fill(_rewardSum, Array.Empty<double>());
+        var a = new T[n][];
+        Array.Fill(a, Array.Empty<T>());
+        return a;
     }
 
     public int Rows => _length.Length;
@@ -30,36 +29,45 @@ public sealed class SuccessorTable
     public ReadOnlySpan<int> Successors(int row) => _next[row].AsSpan(0, _length[row]);
     public ReadOnlySpan<int> Counts(int row) => _count[row].AsSpan(0, _length[row]);
     public double MeanReward(int row, int entry) => _rewardSum[row][entry] / _count[row][entry];
+    /// <summary>The exact reward that keys an entry (with keyByReward), or the first reward seen for it.</summary>
+    public double OutcomeReward(int row, int entry) => _outcomeReward[row][entry];
+
+    /// <summary>The entry of a successor (and, with keyByReward, of that exact reward) within a row, or -1.</summary>
+    public int Find(int row, int next, double reward)
+    {
+        var list = _next[row];
+        for (int k = 0; k < _length[row]; k++)
+            if (list[k] == next && (!keyByReward || _outcomeReward[row][k] == reward)) return k;
+        return -1;
+    }
 
     /// <summary>Records one transition; returns the entry index of the successor within the row.</summary>
     public int Add(int row, int next, double reward)
     {
         _visits[row]++;
-        int n = _length[row];
-        var list = _next[row];
-        for (int k = 0; k < n; k++)
+        int k = Find(row, next, reward);
+        if (k >= 0)
         {
-            if (list[k] != next) continue;
             _count[row][k]++;
             _rewardSum[row][k] += reward;
             return k;
         }
-        if (n == list.Length)
+        int n = _length[row];
+        if (n == _next[row].Length)
         {
             int size = Math.Max(2, n * 2);
             Array.Resize(ref _next[row], size);
+            Array.Resize(ref _outcomeReward[row], size);
             Array.Resize(ref _count[row], size);
             Array.Resize(ref _rewardSum[row], size);
         }
         _next[row][n] = next;
+        _outcomeReward[row][n] = reward;
         _count[row][n] = 1;
         _rewardSum[row][n] = reward;
         _length[row] = n + 1;
         return n;
     }
-
-    /// <summary>The entry index of a successor within a row, or -1.</summary>
-    public int Find(int row, int next) => Array.IndexOf(_next[row], next, 0, _length[row]);
 
     public void Clear()
     {
