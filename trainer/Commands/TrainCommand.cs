@@ -10,17 +10,23 @@ public sealed class TrainCommand : ICommand
 {
     public string Name => "train";
     public string Summary => "train decentralized agents on an environment and write a run folder";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "tabular", "quiet" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "tabular", "quiet", "share-params" };
     public string Help => $"""
         usage: marl train --env SPEC --algo iql|ma2ql|i2q|ippo|dpo --tabular --steps N [--seed S] --out DIR [--set K=V,...]
+               marl train --env SPEC --algo iql|ma2ql|i2q|ippo|dpo|mdpo --steps N [--seed S] --out DIR [--set K=V,...] [--share-params]
+               marl train --resume DIR
 
         Trains one independent learner per agent: each learns from its own observation, its own action and the shared
         reward, with no communication, no parameter sharing and no centralized critic.
 
           --env SPEC     the environment:
-        {Shared.Games.BuiltInGames.SpecHelp}
+        {Deep.Envs.DeepEnvs.SpecHelp}
           --algo NAME    iql, ma2ql, i2q, ippo or dpo
-          --tabular      tabular learners (one-hot observations of a tabular game)
+          --tabular      tabular learners (one-hot observations of a tabular game); without it, the deep learners
+                         (TorchSharp networks per agent, batched; see trainer/Deep), which also write networks/agent-<i>.onnx,
+                         deep.json and, with --set CheckpointEvery=N, checkpoint.bin
+          --share-params deep only: one network shared by all agents (off by default: every agent has its own)
+          --resume DIR   deep only: continue the run in DIR from its last checkpoint; it ends where an uninterrupted run ends
           --steps N      environment steps (≥ 0)
           --seed S       random seed (default 0); the same seed gives the same run
           --out DIR      the run folder: config.json, metrics.csv, summary.json, curve.png, policy.json
@@ -30,6 +36,13 @@ public sealed class TrainCommand : ICommand
 
     public int Run(CommandArgs args)
     {
+        if (args.String("resume") is string resume)
+        {
+            bool q = args.Flag("quiet");
+            args.RejectUnknown();
+            Console.WriteLine(JsonSerializer.Serialize(Deep.Training.DeepRun.Resume(new RunFolder(resume), q)));
+            return 0;
+        }
         string env = args.RequiredString("env");
         string algo = args.RequiredString("algo");
         bool tabular = args.Flag("tabular");
@@ -41,7 +54,15 @@ public sealed class TrainCommand : ICommand
         string? set = args.String("set");
         bool quiet = args.Flag("quiet");
         args.RejectUnknown();
-        if (!tabular) throw new UsageException("only tabular learners exist so far: pass --tabular (deep learners are tracked in the deep-learners issue)");
+        bool share = args.Flag("share-params");
+        if (!tabular)
+        {
+            var deepOptions = Deep.Learners.DeepOptions.Default.With(algo, set);
+            var spec = new Deep.Training.DeepRunSpec(Deep.Envs.DeepEnvs.Resolve(env), algo, deepOptions, steps, seed, share);
+            Console.WriteLine(JsonSerializer.Serialize(Deep.Training.DeepRun.Start(new RunFolder(outDir), spec, quiet)));
+            return 0;
+        }
+        if (share) throw new UsageException("--share-params applies to deep learners only");
 
         var game = GameSpecs.RequireTabular(env);
         var options = LearnerOptions.Default.With(algo, set);

@@ -1,0 +1,60 @@
+using MarlEdge.Trainer.Deep.Training;
+using static TorchSharp.torch;
+
+namespace MarlEdge.Trainer.Deep.Learners;
+
+/// <summary>
+/// Decentralized Policy Optimization (Su and Lu 2023), the practical algorithm. Each agent maximizes
+///   (1/N)·L^i − β1·sqrt(D̄_KL) − β2·D̄_KL,   L^i = E_t[ρ_t Â_t],   D̄_KL = E_t[KL(π_i,old(·|o_t) ‖ π_i(·|o_t))],
+/// a lower bound whose simultaneous maximization by all agents improves the joint objective monotonically. After each
+/// iteration agent i adapts its own betas: ×ω if D̄_KL &gt; d_target·δ, ÷ω if D̄_KL &lt; d_target/δ.
+/// </summary>
+public class DeepDpo : PolicyGradientBase
+{
+    readonly Tensor _beta1, _beta2;    // [N], each agent's own
+    readonly int _allAgents;
+
+    public DeepDpo(DeepTask task, DeepOptions options, int? allAgents = null) : base(task, options)
+    {
+        _allAgents = allAgents ?? task.Agents;
+        _beta1 = full(task.Agents, (float)options.Dpo.Beta1);
+        _beta2 = full(task.Agents, (float)options.Dpo.Beta2);
+    }
+
+    protected override Tensor PolicyLoss(Tensor ratio, Tensor advantages, Tensor kl)
+    {
+        var surrogate = (ratio * advantages).mean([1]) / _allAgents;                // (1/N)·L^i
+        var meanKl = kl.mean([1]);                                                  // D̄_KL
+        var bound = surrogate - _beta1 * (meanKl + 1e-8).sqrt() - _beta2 * meanKl;  // (1/N)L^i − β1 sqrt(D̄) − β2 D̄
+        return -bound;
+    }
+
+    protected override void AfterIteration(Tensor meanKl)
+    {
+        var d = Options.Dpo;
+        var up = (meanKl > d.TargetKl * d.Tolerance).to_type(ScalarType.Float32);      // D̄ > d_target·δ → ×ω
+        var down = (meanKl < d.TargetKl / d.Tolerance).to_type(ScalarType.Float32);    // D̄ < d_target/δ → ÷ω
+        var factor = up * d.BetaFactor + down / d.BetaFactor + (1 - up - down);
+        _beta1.mul_(factor);
+        _beta2.mul_(factor);
+        MetricValues["beta1"] = _beta1.mean().item<float>();
+    }
+
+    public override void Save(Checkpoint c)
+    {
+        base.Save(c);
+        c.Put("dpo.beta1", _beta1); c.Put("dpo.beta2", _beta2);
+    }
+
+    public override void Load(Checkpoint c)
+    {
+        base.Load(c);
+        c.Restore("dpo.beta1", _beta1); c.Restore("dpo.beta2", _beta2);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _beta1.Dispose(); _beta2.Dispose();
+    }
+}

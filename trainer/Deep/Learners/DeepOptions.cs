@@ -1,0 +1,125 @@
+using System.Globalization;
+using MarlEdge.Trainer.Cli;
+
+namespace MarlEdge.Trainer.Deep.Learners;
+
+/// <param name="Envs">environment copies stepped together</param>
+/// <param name="Hidden">width of the two hidden layers of every network</param>
+/// <param name="LearningRate">Adam's step size</param>
+/// <param name="Threads">torch intra-op threads (the same seed and thread count give the same run)</param>
+/// <param name="CheckpointEvery">environment steps between checkpoints (0: none); written at the next step where every copy ends an episode</param>
+/// <param name="CurvePoints">points on the learning curve</param>
+/// <param name="EvalEpisodes">greedy test episodes per curve point (non-tabular games)</param>
+public sealed record CommonOptions(int Envs = 8, int Hidden = 64, double LearningRate = 1e-3, int Threads = 1, long CheckpointEvery = 0,
+    int CurvePoints = 20, int EvalEpisodes = 16);
+
+/// <param name="BufferSize">replay capacity in steps (per environment copy and agent: BufferSize / Envs)</param>
+/// <param name="BatchSize">transitions per gradient update</param>
+/// <param name="UpdatesPerStep">gradient updates per synchronous step of all copies</param>
+/// <param name="LearningStarts">environment steps of pure exploration before the first update</param>
+/// <param name="EpsilonStart">ε at step 0</param>
+/// <param name="EpsilonEnd">ε after ExplorationFraction of the budget</param>
+/// <param name="ExplorationFraction">share of the budget over which ε decays linearly</param>
+/// <param name="TargetEvery">gradient updates between hard copies into the target networks</param>
+public sealed record QOptions(int BufferSize = 20000, int BatchSize = 64, int UpdatesPerStep = 1, long LearningStarts = 500,
+    double EpsilonStart = 1.0, double EpsilonEnd = 0.05, double ExplorationFraction = 0.5, int TargetEvery = 100);
+
+/// <param name="TurnLength">environment steps per turn (0: the budget split into Rounds rounds of one turn per agent)</param>
+/// <param name="Rounds">rounds of turns when TurnLength is 0</param>
+/// <param name="UpdatesPerTurnStep">gradient updates of the learning agent per synchronous step in its turn</param>
+public sealed record Ma2qlDeepOptions(long TurnLength = 0, int Rounds = 4, int UpdatesPerTurnStep = 1);
+
+/// <param name="Lambda">λ of the transition loss λ·Qss(s, f) − ||f − s'||², before scaling by 1/mean|Qss|</param>
+public sealed record I2qDeepOptions(double Lambda = 0.1);
+
+/// <param name="RolloutSteps">steps per environment copy between updates</param>
+/// <param name="Epochs">passes over each rollout</param>
+/// <param name="Minibatches">minibatches per epoch</param>
+/// <param name="Clip">PPO's ε in clip(ρ, 1 − ε, 1 + ε)</param>
+/// <param name="GaeLambda">λ of generalized advantage estimation</param>
+/// <param name="EntropyCoef">entropy bonus</param>
+/// <param name="ValueCoef">weight of the critic loss</param>
+/// <param name="InitLogStd">initial log σ of Gaussian policies, in normalized action units</param>
+public sealed record PpoOptions(int RolloutSteps = 32, int Epochs = 4, int Minibatches = 2, double Clip = 0.2, double GaeLambda = 0.95,
+    double EntropyCoef = 0.0, double ValueCoef = 0.5, double InitLogStd = -0.5);
+
+/// <param name="Beta1">initial weight of sqrt(KL)</param>
+/// <param name="Beta2">initial weight of KL</param>
+/// <param name="TargetKl">d_target</param>
+/// <param name="Tolerance">δ</param>
+/// <param name="BetaFactor">ω</param>
+public sealed record DpoDeepOptions(double Beta1 = 0.1, double Beta2 = 0.1, double TargetKl = 0.01, double Tolerance = 1.5, double BetaFactor = 2.0);
+
+/// <param name="Stages">stages l = 1..L of the latent model, each with its own buffer D^l and encoder ψ_l</param>
+/// <param name="LatentDim">dimension of z</param>
+/// <param name="ModelEpochs">model-fitting passes per iteration</param>
+/// <param name="BranchLength">k: steps of each branched model rollout</param>
+/// <param name="Branches">model rollouts started per iteration, as a multiple of the real rollout size</param>
+public sealed record MdpoOptions(int Stages = 3, int LatentDim = 4, int ModelEpochs = 2, int BranchLength = 1, double Branches = 1.0);
+
+/// <summary>
+/// Every deep learner's settings, with the defaults the benchmarks use. <c>--set Name=value,...</c> overrides any field by name;
+/// config.json records the values a run used.
+/// </summary>
+public sealed record DeepOptions(CommonOptions Common, QOptions Q, Ma2qlDeepOptions Ma2ql, I2qDeepOptions I2q, PpoOptions Ppo, DpoDeepOptions Dpo, MdpoOptions Mdpo)
+{
+    public static DeepOptions Default => new(new(), new(), new(), new(), new(), new(), new());
+
+    public static readonly string[] Algorithms = ["iql", "ma2ql", "i2q", "ippo", "dpo", "mdpo"];
+
+    public IReadOnlyDictionary<string, object> For(string algo) => algo switch
+    {
+        "iql" => new Dictionary<string, object> { ["common"] = Common, ["q"] = Q },
+        "ma2ql" => new Dictionary<string, object> { ["common"] = Common, ["q"] = Q, ["ma2ql"] = Ma2ql },
+        "i2q" => new Dictionary<string, object> { ["common"] = Common, ["q"] = Q, ["i2q"] = I2q },
+        "ippo" => new Dictionary<string, object> { ["common"] = Common, ["ppo"] = Ppo },
+        "dpo" => new Dictionary<string, object> { ["common"] = Common, ["ppo"] = Ppo, ["dpo"] = Dpo },
+        "mdpo" => new Dictionary<string, object> { ["common"] = Common, ["ppo"] = Ppo, ["dpo"] = Dpo, ["mdpo"] = Mdpo },
+        _ => throw new UsageException($"unknown algorithm '{algo}' (deep: {string.Join(", ", Algorithms)})"),
+    };
+
+    /// <summary>Applies "Name=value,..." to the records the algorithm reads; a name no record has is refused.</summary>
+    public DeepOptions With(string algo, string? overrides)
+    {
+        if (string.IsNullOrWhiteSpace(overrides)) { For(algo); return this; }
+        var pending = overrides.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new UsageException($"--set expects Name=value, got '{p[0]}'"), StringComparer.OrdinalIgnoreCase);
+        var r = this;
+        foreach (var name in For(algo).Keys)
+            r = name switch
+            {
+                "common" => r with { Common = Override(r.Common, pending) },
+                "q" => r with { Q = Override(r.Q, pending) },
+                "ma2ql" => r with { Ma2ql = Override(r.Ma2ql, pending) },
+                "i2q" => r with { I2q = Override(r.I2q, pending) },
+                "ppo" => r with { Ppo = Override(r.Ppo, pending) },
+                "dpo" => r with { Dpo = Override(r.Dpo, pending) },
+                "mdpo" => r with { Mdpo = Override(r.Mdpo, pending) },
+                _ => r,
+            };
+        if (pending.Count > 0) throw new UsageException($"--set: '{pending.Keys.First()}' is not a setting of deep {algo}");
+        if (r.Common.Envs < 1) throw new UsageException($"--set Envs must be at least 1, got {r.Common.Envs}");
+        if (r.Common.Threads < 1) throw new UsageException($"--set Threads must be at least 1, got {r.Common.Threads}");
+        return r;
+    }
+
+    static T Override<T>(T record, Dictionary<string, string> pending) where T : notnull
+    {
+        var ctor = typeof(T).GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        var args = ctor.GetParameters().Select(p =>
+        {
+            object? value = typeof(T).GetProperty(p.Name!)!.GetValue(record);
+            var key = pending.Keys.FirstOrDefault(k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase));
+            if (key is null) return value;
+            string text = pending[key];
+            pending.Remove(key);
+            try { return Convert.ChangeType(text, p.ParameterType, CultureInfo.InvariantCulture); }
+            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+            {
+                throw new UsageException($"--set {p.Name}: '{text}' is not a valid {p.ParameterType.Name}");
+            }
+        }).ToArray();
+        return (T)ctor.Invoke(args);
+    }
+}
