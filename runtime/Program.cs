@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using MarlEdge.Runtime.Config;
+using MarlEdge.Runtime.Hosting;
 using MarlEdge.Runtime.Validate;
 
 namespace MarlEdge.Runtime;
@@ -10,12 +13,19 @@ public static class Program
         usage: marl-edge <command> [options]   (marl-edge <command> --help for each)
 
         commands:
+          run          run a device from its YAML config (control loop, safety layer, learning, telemetry)
+          config       check a device config (config check FILE) or print the schema (config schema)
+          dev-bundle   write an untrained bundle matching a device config (development, benchmarks)
           validate     check a policy bundle (hashes, signature, contract, ONNX models) before running it
           --help       show this help
         """;
 
+    /// <summary>When Main started (cold-start measurements).</summary>
+    public static long StartTimestamp;
+
     public static int Main(string[] args)
     {
+        StartTimestamp = Stopwatch.GetTimestamp();
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
             Console.WriteLine(Usage);
@@ -23,6 +33,14 @@ public static class Program
         }
         switch (args[0])
         {
+            case "run":
+                return RunCommand.Run(args[1..], Console.Out, Console.Error);
+            case "config":
+                return ConfigCommand.Run(args[1..], Console.Out, Console.Error);
+            case "dev-bundle":
+                return DevBundleCommand.Run(args[1..], Console.Out, Console.Error);
+            case "persist-stress":
+                return Learning.PersistStress.Run(args[1..], Console.Out, Console.Error);
             case "validate":
                 return ValidateCommand.Run(args[1..], Console.Out, Console.Error);
             default:

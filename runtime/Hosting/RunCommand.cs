@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using MarlEdge.Runtime.Config;
+using MarlEdge.Runtime.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MarlEdge.Runtime.Hosting;
+
+/// <summary>
+/// The control thread as a hosted service: a dedicated above-normal-priority thread runs the loop on an absolute-deadline
+/// schedule. Stopping (SIGTERM via systemd, or Ctrl+C) lets the current period finish, drives the safe state, then the telemetry
+/// service (stopped after this one) publishes its last data and flushes.
+/// </summary>
+sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<ControlService> log, IHostApplicationLifetime lifetime) : IHostedService
+{
+    Thread? _thread;
+    readonly CancellationTokenSource _stop = new();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var rt = runtime;
+        if (rt.PolicyError is not null) log.LogWarning("policy not in control: {Error}; the fallback controller (fixed-time plan) runs", rt.PolicyError);
+        else log.LogInformation("policy {Version} for agent {Agent} loaded from {Bundle}", rt.Metrics.PolicyVersion, rt.Config.AgentId, rt.Config.BundlePath);
+        foreach (var w in rt.Store.LoadWarnings) log.LogWarning("{Warning}", w);
+        rt.StartSafetyThread();
+        rt.Learner?.Start();
+        SimulatedTraffic? traffic = rt.Board.SimulatedGpio is { } sim && options.SimulateTraffic ? new SimulatedTraffic(rt.Config, sim) : null;
+        _thread = new Thread(() =>
+        {
+            try
+            {
+                rt.RunLoop(_stop.Token, options.MaxPeriods, () =>
+                {
+                    traffic?.Tick();
+                    if (rt.Metrics.Periods == 1 && options.ReportFirstDecision)
+                    {
+                        double ms = (rt.Metrics.FirstDecisionTimestamp - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency;
+                        double sinceProcess = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+                        Console.Out.WriteLine($"first decision: {ms:F1} ms after Main, {sinceProcess:F1} ms after process start");
+                    }
+                });
+                log.LogInformation("control loop stopped after {Periods} periods; outputs in the safe state ({Safe})", rt.Metrics.Periods, rt.Config.Safety.SafeState);
+            }
+            catch (Exception e)
+            {
+                log.LogCritical(e, "the control loop failed; driving the fail-safe state");
+                rt.Controller.EnterFailSafe("control loop exception: " + e.Message);
+                Environment.ExitCode = 3;
+            }
+            if (options.MaxPeriods != long.MaxValue) lifetime.StopApplication();
+        }) { Name = "marl-edge control", IsBackground = false, Priority = ThreadPriority.AboveNormal };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _thread?.Join();
+        var m = runtime.Metrics;
+        log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
+            m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Poisson-ish detector pulses on the simulated board, so a simulated device has traffic to observe.</summary>
+sealed class SimulatedTraffic(DeviceConfig config, Io.SimulatedGpioDriver gpio)
+{
+    readonly Random _rng = new(7);
+
+    public void Tick()
+    {
+        foreach (var d in config.Detectors)
+            if (_rng.NextDouble() < 0.3) gpio.Pulse(d.Pin);
+    }
+}
+
+public sealed record RunOptions(string ConfigPath, long MaxPeriods, bool SimulateTraffic, bool ReportFirstDecision);
+
+/// <summary><c>marl-edge run --config FILE</c>: the device process on the .NET Generic Host, with systemd integration.</summary>
+public static class RunCommand
+{
+    public const string Help = """
+        usage: marl-edge run --config FILE [--periods N] [--no-traffic] [--report-first-decision]
+
+        Runs one device from its YAML config on the .NET Generic Host (systemd: Type=notify, journal logging; see
+        firmware-config/marl-edge.service). Every period: read sensors, build the observation in the bundle's feature
+        order, infer with ONNX Runtime, apply the action mask and the safety layer, drive the outputs. Telemetry goes over
+        MQTT Sparkplug B (never on the control path). SIGTERM finishes the current period, drives the safe state and
+        flushes telemetry. A policy that fails to load or validate leaves the fallback controller in charge.
+
+          --config FILE              the device config (check it with `marl-edge config check FILE`)
+          --periods N                stop after N periods (tests, benchmarks)
+          --no-traffic               on a simulated board, do not generate detector pulses
+          --report-first-decision    print the time from process start to the first decision
+        """;
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        string? config = null;
+        long periods = long.MaxValue;
+        bool traffic = true, report = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--help" or "-h": stdout.WriteLine(Help); return 0;
+                case "--config" when i + 1 < args.Count: config = args[++i]; break;
+                case "--periods" when i + 1 < args.Count:
+                    if (!long.TryParse(args[++i], out periods) || periods < 1) return Fail(stderr, $"--periods needs a positive integer, got '{args[i]}'");
+                    break;
+                case "--no-traffic": traffic = false; break;
+                case "--report-first-decision": report = true; break;
+                case "--config" or "--periods": return Fail(stderr, $"option {args[i]} needs a value");
+                default: return Fail(stderr, $"unexpected argument '{args[i]}' (see marl-edge run --help)");
+            }
+        }
+        if (config is null) return Fail(stderr, "missing --config FILE (see marl-edge run --help)");
+        DeviceConfig cfg;
+        try { cfg = DeviceConfig.Load(config); }
+        catch (ConfigException e)
+        {
+            foreach (var err in e.Errors) stderr.WriteLine($"marl-edge run: {config}: {err}");
+            return 2;
+        }
+
+        var builder = Host.CreateApplicationBuilder([]);
+        builder.Services.AddSystemd();
+        builder.Logging.ClearProviders();
+        if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService()) builder.Logging.AddSystemdConsole();
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        EdgeRuntime runtime;
+        try { runtime = new EdgeRuntime(cfg); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
+        {
+            return Fail(stderr, $"cannot open the device I/O: {e.Message}");
+        }
+        using var _ = runtime;
+        builder.Services.AddSingleton(runtime);
+        builder.Services.AddSingleton(new RunOptions(config, periods, traffic, report));
+        // Stopped in reverse order: the control loop stops (safe state) before telemetry flushes its last data.
+        if (cfg.Telemetry.Enabled) builder.Services.AddHostedService<TelemetryService>();
+        builder.Services.AddHostedService<ControlService>();
+        using var host = builder.Build();
+        host.Run();
+        return Environment.ExitCode;
+    }
+
+    static int Fail(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"marl-edge run: {message}");
+        return 2;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MarlEdge.Runtime.Validate;
+using MarlEdge.Shared.Bundle;
+using MarlEdge.Shared.IO;
+using MarlEdge.Shared.Onnx;
+
+namespace MarlEdge.Runtime.Learning;
+
+/// <summary>One learned version of an agent's policy, as lineage.json records it.</summary>
+public sealed class LineageEntry
+{
+    public required int Version { get; init; }
+    public required string File { get; init; }
+    public required string Sha256 { get; init; }
+    /// <summary>The version it was learned from: 0 is the signed bundle's model.</summary>
+    public required int Parent { get; init; }
+    public required string ParentSha256 { get; init; }
+    public required string CreatedUtc { get; init; }
+    public long Updates { get; init; }
+    public double BaselineReturn { get; init; }
+    public double CandidateReturn { get; init; }
+}
+
+/// <summary>lineage.json beside the bundle's manifest: the learned versions of one agent and which one is active.</summary>
+public sealed class Lineage
+{
+    public required string Agent { get; init; }
+    /// <summary>The sha256 of the signed bundle model everything descends from.</summary>
+    public required string BundleModelSha256 { get; init; }
+    public int Active { get; set; }
+    public List<LineageEntry> Versions { get; init; } = [];
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+/// <summary>The active policy as loaded: model bytes for ONNX Runtime, the managed network to learn on, and its version.</summary>
+public sealed record ActivePolicy(byte[] ModelBytes, LoadedPolicy Policy, int Version, string Label, IReadOnlyList<string> Features, string BundleSha256);
+
+/// <summary>
+/// The device's policies on disk. The signed bundle is verified first (<see cref="BundleValidator"/>); learned versions live beside it
+/// as <c>&lt;agent&gt;.learned-vN.onnx</c> plus <c>lineage-&lt;agent&gt;.json</c>. Each is written atomically (temp file, fsync,
+/// rename, directory fsync), the model before the lineage that names it, so a power cut at any moment leaves the previous lineage
+/// pointing at complete files. Loading checks the active version's sha256 and walks back to its parents, and finally to the
+/// bundle's own model, until one loads.
+/// </summary>
+public sealed class PolicyStore
+{
+    public string BundleDir { get; }
+    public string AgentId { get; }
+    public string LineagePath => Path.Combine(BundleDir, $"lineage-{AgentId}.json");
+    public int KeepVersions { get; init; } = 3;
+    public List<string> LoadWarnings { get; } = [];
+
+    public PolicyStore(string bundleDir, string agentId)
+    {
+        BundleDir = bundleDir;
+        AgentId = agentId;
+    }
+
+    /// <summary>Verifies the bundle and returns the newest loadable version of this device's agent. Throws <see cref="BundleException"/>.</summary>
+    public ActivePolicy Load(string? trustKeyPath)
+    {
+        using ECDsa? key = trustKeyPath is null ? null : BundleKeys.LoadPublic(trustKeyPath);
+        var bundle = BundleValidator.Validate(BundleDir, key);
+        var agent = bundle.Agents.FirstOrDefault(a => a.Entry.Id == AgentId)
+                    ?? throw new BundleException($"the bundle has no agent '{AgentId}' (it has {string.Join(", ", bundle.Agents.Select(a => a.Entry.Id))})");
+        string bundleSha = Sha256Hex.Of(agent.ModelBytes);
+        var features = agent.Entry.Observation.Features;
+        var fromBundle = new ActivePolicy(agent.ModelBytes, agent.Policy, 0, $"bundle:{bundle.Manifest.RunId}", features, bundleSha);
+        var lineage = ReadLineage();
+        if (lineage is null) return fromBundle;
+        if (lineage.BundleModelSha256 != bundleSha)
+        {
+            LoadWarnings.Add("lineage belongs to a different bundle model; starting from the bundle");
+            return fromBundle;
+        }
+        for (int v = lineage.Active; v > 0;)
+        {
+            var entry = lineage.Versions.FirstOrDefault(e => e.Version == v);
+            if (entry is null) { LoadWarnings.Add($"lineage names version {v} but has no entry"); break; }
+            try
+            {
+                byte[] bytes = File.ReadAllBytes(Path.Combine(BundleDir, entry.File));
+                if (Sha256Hex.Of(bytes) != entry.Sha256) throw new BundleException($"{entry.File}: sha256 mismatch");
+                var policy = PolicyOnnxReader.Read(bytes, entry.File);
+                foreach (var p in policy.Network.Parameters())
+                    if (p.FirstNonFinite() >= 0) throw new BundleException($"{entry.File}: non-finite weight in {p.Name}");
+                if (!policy.Info.ObservationFeatures.SequenceEqual(features)) throw new BundleException($"{entry.File}: observation features differ from the bundle's");
+                return new ActivePolicy(bytes, policy, v, $"learned:v{v}", features, bundleSha);
+            }
+            catch (Exception e) when (e is IOException or BundleException or OnnxFormatException)
+            {
+                LoadWarnings.Add($"learned version {v} does not load ({e.Message}); trying its parent {entry.Parent}");
+                v = entry.Parent;
+            }
+        }
+        return fromBundle;
+    }
+
+    public Lineage? ReadLineage()
+    {
+        if (!File.Exists(LineagePath)) return null;
+        try { return JsonSerializer.Deserialize<Lineage>(File.ReadAllBytes(LineagePath), Lineage.Json); }
+        catch (JsonException e)
+        {
+            LoadWarnings.Add($"{Path.GetFileName(LineagePath)} is unreadable ({e.Message.Split('\n')[0]}); starting from the bundle");
+            return null;
+        }
+    }
+
+    /// <summary>Writes a promoted network as the next version and makes it active: model first, then lineage, both atomic.</summary>
+    public LineageEntry Save(byte[] modelBytes, int parent, string bundleSha, long updates, double baselineReturn, double candidateReturn)
+    {
+        var lineage = ReadLineage() is { } l && l.BundleModelSha256 == bundleSha ? l : new Lineage { Agent = AgentId, BundleModelSha256 = bundleSha };
+        int version = lineage.Versions.Count == 0 ? 1 : lineage.Versions.Max(e => e.Version) + 1;
+        string file = $"{BundleManifest.ModelFileName(AgentId)[..^5]}.learned-v{version}.onnx";
+        string parentSha = parent == 0 ? bundleSha : lineage.Versions.First(e => e.Version == parent).Sha256;
+        AtomicFile.WriteAllBytes(Path.Combine(BundleDir, file), modelBytes);
+        var entry = new LineageEntry
+        {
+            Version = version, File = file, Sha256 = Sha256Hex.Of(modelBytes), Parent = parent, ParentSha256 = parentSha,
+            CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), Updates = updates,
+            BaselineReturn = baselineReturn, CandidateReturn = candidateReturn,
+        };
+        lineage.Versions.Add(entry);
+        lineage.Active = version;
+        var removed = Prune(lineage);
+        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, Lineage.Json));
+        foreach (var f in removed) TryDelete(Path.Combine(BundleDir, f));
+        return entry;
+    }
+
+    /// <summary>Makes an older version (or 0, the bundle) active again: a rollback that survives a restart.</summary>
+    public void Activate(int version)
+    {
+        var lineage = ReadLineage();
+        if (lineage is null) return;
+        lineage.Active = version;
+        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, Lineage.Json));
+    }
+
+    /// <summary>Drops versions past keep_versions, never the active one or its ancestors. Returns the files to delete (after the lineage is written).</summary>
+    List<string> Prune(Lineage lineage)
+    {
+        var keep = new HashSet<int>();
+        for (int v = lineage.Active; v > 0;)
+        {
+            if (!keep.Add(v)) break;
+            v = lineage.Versions.FirstOrDefault(e => e.Version == v)?.Parent ?? 0;
+        }
+        var removable = lineage.Versions.Where(e => !keep.Contains(e.Version)).OrderBy(e => e.Version).ToList();
+        var ancestors = lineage.Versions.Where(e => keep.Contains(e.Version)).OrderByDescending(e => e.Version).Skip(KeepVersions).ToList();
+        var drop = removable.Take(Math.Max(0, lineage.Versions.Count - KeepVersions)).Concat(ancestors).ToList();
+        // Ancestors beyond the limit go too; the active version's parent pointer then ends the walk at the bundle.
+        foreach (var e in drop) lineage.Versions.Remove(e);
+        return drop.Select(e => e.File).ToList();
+    }
+
+    /// <summary>Removes temp files a power cut may have left behind.</summary>
+    public void CleanTempFiles()
+    {
+        foreach (var f in Directory.EnumerateFiles(BundleDir, ".*.tmp")) TryDelete(f);
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Net;
+using MarlEdge.Runtime.Config;
+using MarlEdge.Runtime.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MQTTnet.Server;
+
+namespace MarlEdge.Runtime.Telemetry;
+
+/// <summary>The embedded MQTTnet broker (the default): bound to 127.0.0.1 only, so local SCADA or a bridge can subscribe.</summary>
+public sealed class EmbeddedBroker : IAsyncDisposable
+{
+    public MqttServer Server { get; }
+    public int Port { get; }
+
+    public EmbeddedBroker(int port)
+    {
+        Port = port;
+        var factory = new MqttServerFactory();
+        var options = factory.CreateServerOptionsBuilder()
+            .WithDefaultEndpoint().WithDefaultEndpointBoundIPAddress(IPAddress.Loopback).WithDefaultEndpointPort(port)
+            .WithoutEncryptedEndpoint().Build();
+        Server = factory.CreateMqttServer(options);
+    }
+
+    public Task StartAsync() => Server.StartAsync();
+    public Task StopAsync() => Server.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Server.IsStarted) await Server.StopAsync();
+        Server.Dispose();
+    }
+}
+
+/// <summary>
+/// Telemetry as a hosted service, entirely off the control thread: every interval_ms it samples the runtime's counters into a DDATA
+/// payload and queues it on disk; the <see cref="SparkplugNode"/> sends from the queue whenever the broker is reachable. Stopping
+/// (after the control loop stopped) queues a last sample, flushes for a few seconds and publishes NDEATH.
+/// </summary>
+sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log) : IHostedService
+{
+    EmbeddedBroker? _broker;
+    SparkplugNode? _node;
+    TelemetrySampler? _sampler;
+    Timer? _timer;
+    readonly Lock _sampleLock = new();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var cfg = runtime.Config.Telemetry;
+        if (cfg.Broker == "embedded")
+        {
+            _broker = new EmbeddedBroker(cfg.Port);
+            try { await _broker.StartAsync(); log.LogInformation("embedded MQTT broker on 127.0.0.1:{Port}", cfg.Port); }
+            catch (Exception e) { log.LogWarning("embedded MQTT broker did not start: {Error}; telemetry stays queued on disk", e.Message); }
+        }
+        string dir = cfg.QueueDir ?? Path.Combine(Path.GetTempPath(), $"marl-edge-{runtime.Config.DeviceId}-telemetry");
+        var queue = new DiskQueue(dir, cfg.QueueCapacity);
+        _sampler = new TelemetrySampler(runtime.Metrics, () => runtime.Board.CpuTemperature, () => queue.Dropped);
+        var fullCfg = cfg.QueueDir is null ? CopyWithQueueDir(cfg, dir) : cfg;
+        _node = new SparkplugNode(fullCfg, runtime.Config.DeviceId, queue, () => { lock (_sampleLock) return _sampler.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()); },
+            msg => log.LogDebug("{Message}", msg));
+        _node.Start();
+        var every = TimeSpan.FromMilliseconds(cfg.IntervalMs);
+        _timer = new Timer(_ => Sample(), null, every, every);
+    }
+
+    static TelemetryConfig CopyWithQueueDir(TelemetryConfig c, string dir) => new()
+    {
+        Enabled = c.Enabled, Broker = c.Broker, Host = c.Host, Port = c.Port, ClientId = c.ClientId, Username = c.Username,
+        PasswordFile = c.PasswordFile, Tls = c.Tls, Group = c.Group, EdgeNode = c.EdgeNode, IntervalMs = c.IntervalMs,
+        QueueDir = dir, QueueCapacity = c.QueueCapacity,
+    };
+
+    void Sample()
+    {
+        try
+        {
+            lock (_sampleLock) _node!.EnqueueData(_sampler!.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        }
+        catch (IOException e) { log.LogWarning("telemetry queue: {Error}", e.Message); }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_timer is not null) await _timer.DisposeAsync();
+        if (_node is not null)
+        {
+            Sample();
+            await _node.StopAsync(TimeSpan.FromSeconds(3));
+            log.LogInformation("telemetry: {Published} messages published, {Queued} still queued on disk, {Dropped} dropped", _node.Published, _node.Queue.Count, _node.Queue.Dropped);
+            await _node.DisposeAsync();
+        }
+        if (_broker is not null) await _broker.DisposeAsync();
+    }
+}
