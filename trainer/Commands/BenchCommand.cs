@@ -7,8 +7,8 @@ namespace MarlEdge.Trainer.Commands;
 public sealed class BenchCommand : ICommand
 {
     public string Name => "bench";
-    public string Summary => "benchmarks: seed-claims (the tabular claims table), throughput";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string>();
+    public string Summary => "benchmarks: seed-claims (the tabular claims table), throughput, deep-claims, deep-speed";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "quick" };
     public string Help => """
         usage: marl bench seed-claims [--games DIR] [--threads N] [--out DIR]
                marl bench throughput
@@ -20,6 +20,15 @@ public sealed class BenchCommand : ICommand
           --threads N   parallel runs (default: the number of cores); figures do not depend on it
           --out DIR     where to write the outputs (default: runs/bench)
         throughput   IQL tabular Q-updates per second on one core (30-state game), best of 8 repeats
+
+               marl bench deep-claims [--quick] [--threads N] [--out DIR]
+               marl bench deep-speed [--steps N] [--rss-from N] [--rss-to N]
+
+        deep-claims  trains the deep learners (TorchSharp) on diff-dpo, diff-i2q, lstage L=4 and random-sg 30/3/5 and prints
+                     issue 3's acceptance table plus reproducibility; writes deep-claims.md, .json and .png to --out.
+                     --quick runs 3 seeds with smaller budgets. Exit code 1 if a claim does not hold.
+        deep-speed   env steps/s and gradient updates/s of each deep learner, batched vs a per-agent loop, and the RSS
+                     growth of deep IQL between --rss-from (default 100000) and --rss-to (default 1000000) env steps
         """;
 
     public int Run(CommandArgs args)
@@ -50,8 +59,30 @@ public sealed class BenchCommand : ICommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| IQL tabular update, S30 N3 A5 | {rate / 1e6:F1}M | ≥ 5M |"));
                 return 0;
             }
+            case "deep-claims":
+            {
+                bool quick = args.Flag("quick");
+                int threads = args.Int("threads", Environment.ProcessorCount, 1);
+                string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "bench");
+                args.RejectUnknown();
+                var bench = new Deep.Bench.DeepClaimsBench(quick, threads, m => Console.Error.WriteLine(m));
+                var (rows, results, seconds) = bench.Run();
+                bench.WriteOutputs(outDir, rows, results, seconds);
+                Console.WriteLine(Deep.Bench.DeepClaimsBench.Markdown(rows));
+                Console.WriteLine($"{rows.Count(r => r.Holds)} of {rows.Count} claims hold; {results.Count} runs in {seconds:F0} s; outputs in {outDir}");
+                return rows.All(r => r.Holds) ? 0 : 1;
+            }
+            case "deep-speed":
+            {
+                long steps = args.Long("steps", 4000, 64);
+                long from = args.Long("rss-from", 100_000, 1), to = args.Long("rss-to", 1_000_000, 2);
+                args.RejectUnknown();
+                if (to <= from) throw new UsageException($"--rss-to ({to}) must exceed --rss-from ({from})");
+                Console.WriteLine(Deep.Bench.DeepSpeedBench.Run(steps, from, to, m => Console.Error.WriteLine(m)));
+                return 0;
+            }
             default:
-                throw new UsageException($"unknown benchmark '{which}' (seed-claims or throughput)");
+                throw new UsageException($"unknown benchmark '{which}' (seed-claims, throughput, deep-claims or deep-speed)");
         }
     }
 

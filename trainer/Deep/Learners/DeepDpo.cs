@@ -24,8 +24,8 @@ public class DeepDpo : PolicyGradientBase
     protected override Tensor PolicyLoss(Tensor ratio, Tensor advantages, Tensor kl)
     {
         var surrogate = (ratio * advantages).mean([1]) / _allAgents;                // (1/N)·L^i
-        var meanKl = kl.mean([1]);                                                  // D̄_KL
-        var bound = surrogate - _beta1 * (meanKl + 1e-8).sqrt() - _beta2 * meanKl;  // (1/N)L^i − β1 sqrt(D̄) − β2 D̄
+        var meanKl = kl.mean([1]).clamp_min(0);                                     // D̄_KL (≥ 0; rounding can dip below)
+        var bound = surrogate - _beta1 * (meanKl + 1e-6).sqrt() - _beta2 * meanKl;  // (1/N)L^i − β1 sqrt(D̄) − β2 D̄
         return -bound;
     }
 
@@ -35,8 +35,8 @@ public class DeepDpo : PolicyGradientBase
         var up = (meanKl > d.TargetKl * d.Tolerance).to_type(ScalarType.Float32);      // D̄ > d_target·δ → ×ω
         var down = (meanKl < d.TargetKl / d.Tolerance).to_type(ScalarType.Float32);    // D̄ < d_target/δ → ÷ω
         var factor = up * d.BetaFactor + down / d.BetaFactor + (1 - up - down);
-        _beta1.mul_(factor);
-        _beta2.mul_(factor);
+        _beta1.mul_(factor).clamp_(1e-4, 1e4);                                          // kept finite
+        _beta2.mul_(factor).clamp_(1e-4, 1e4);
         MetricValues["beta1"] = _beta1.mean().item<float>();
     }
 

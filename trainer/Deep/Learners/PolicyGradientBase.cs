@@ -170,7 +170,8 @@ public abstract class PolicyGradientBase : IDeepLearner
     {
         var s = CollectSamples();
         if (Head is GaussianHead g) g.OldLogStd = s.OldLogStd;
-        var oldLogp = Head.LogProb(s.OldOutput, s.Actions);
+        Tensor oldLogp;
+        using (no_grad()) oldLogp = Head.LogProb(s.OldOutput, s.Actions);                  // log π_old(a|o), before any step
         int m = (int)s.Obs.shape[1], mb = Math.Max(1, m / Math.Max(1, Options.Ppo.Minibatches));
         var rng = Task.RngFor(0, ShufflePurpose, Iterations);
         var order = Enumerable.Range(0, m).ToArray();
