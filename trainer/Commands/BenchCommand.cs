@@ -26,7 +26,8 @@ public sealed class BenchCommand : ICommand
 
         deep-claims  trains the deep learners (TorchSharp) on diff-dpo, diff-i2q, lstage L=4 and random-sg 30/3/5 and prints
                      issue 3's acceptance table plus reproducibility; writes deep-claims.md, .json and .png to --out.
-                     --quick runs 3 seeds with smaller budgets. Exit code 1 if a claim does not hold.
+                     --quick runs 3 seeds with smaller budgets. --threads defaults to 1 (parallel runs in one process hit a
+                     libtorch race). Exit code 1 if a claim does not hold.
         deep-speed   env steps/s and gradient updates/s of each deep learner, batched vs a per-agent loop, and the RSS
                      growth of deep IQL between --rss-from (default 100000) and --rss-to (default 1000000) env steps
         """;
@@ -62,7 +63,7 @@ public sealed class BenchCommand : ICommand
             case "deep-claims":
             {
                 bool quick = args.Flag("quick");
-                int threads = args.Int("threads", Environment.ProcessorCount, 1);
+                int threads = args.Int("threads", 1, 1);   // runs in parallel threads crash inside libtorch (scalar_tensor race): 1 until fixed
                 string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "bench");
                 args.RejectUnknown();
                 var bench = new Deep.Bench.DeepClaimsBench(quick, threads, m => Console.Error.WriteLine(m));

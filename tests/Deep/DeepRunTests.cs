@@ -1,0 +1,109 @@
+using System.Text.Json;
+using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
+using MarlEdge.Trainer.Deep.Envs;
+using MarlEdge.Trainer.Deep.Learners;
+using MarlEdge.Trainer.Deep.Training;
+using MarlEdge.Trainer.Runs;
+using Xunit;
+
+namespace MarlEdge.Tests.Deep;
+
+public class DeepRunTests
+{
+    static string Temp() => Path.Combine(Path.GetTempPath(), "marl-deep-" + Guid.NewGuid().ToString("N"));
+
+    static RunSummary Train(string env, string algo, long steps, int seed, string dir, string set = "CurvePoints=2")
+    {
+        var options = DeepOptions.Default.With(algo, set);
+        return DeepRun.Start(new RunFolder(dir), new DeepRunSpec(DeepEnvs.Resolve(env), algo, options, steps, seed, false), quiet: true);
+    }
+
+    [Theory]
+    [InlineData("iql")]
+    [InlineData("ma2ql")]
+    [InlineData("i2q")]
+    [InlineData("ippo")]
+    [InlineData("dpo")]
+    [InlineData("mdpo")]
+    public void EachLearnerBeatsUniformOnClimbing(string algo)
+    {
+        string dir = Temp();
+        var s = Train("matrix:climbing", algo, 3000, 1, dir);
+        Assert.True(s.NormalizedScore > 0.3, $"{algo}: normalized score {s.NormalizedScore}");   // uniform = 0
+        Assert.True(File.Exists(Path.Combine(dir, "policy.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "curve.png")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tb")));
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalPolicyJson()
+    {
+        string a = Temp(), b = Temp();
+        Train("random-sg:states=6,agents=2,actions=3,seed=2", "dpo", 2000, 4, a);
+        Train("random-sg:states=6,agents=2,actions=3,seed=2", "dpo", 2000, 4, b);
+        Assert.Equal(File.ReadAllText(Path.Combine(a, "policy.json")), File.ReadAllText(Path.Combine(b, "policy.json")));
+    }
+
+    [Theory]
+    [InlineData("iql")]
+    [InlineData("ippo")]
+    [InlineData("mdpo")]
+    public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo)
+    {
+        string env = "random-sg:states=6,agents=2,actions=3,seed=1", full = Temp(), cut = Temp();
+        Train(env, algo, 3000, 5, full, "CurvePoints=3,CheckpointEvery=1000");
+        // The interrupted run: the same run, stopped after its first checkpoint (here: its checkpoint file is all that is left
+        // of a run killed at step ~1000), then resumed.
+        var spec = new DeepRunSpec(DeepEnvs.Resolve(env), algo, DeepOptions.Default.With(algo, "CurvePoints=3,CheckpointEvery=1000"), 3000, 5, false);
+        Checkpoint? first = null;
+        using (var t = new DeepTrainer(spec)) t.Run(new DeepTrainerHooks(WriteCheckpoint: c => first ??= c));
+        Assert.NotNull(first);
+        Directory.CreateDirectory(cut);
+        foreach (var f in new[] { "config.json", DeepRun.DeepFile }) File.Copy(Path.Combine(full, f), Path.Combine(cut, f));
+        first!.Write(Path.Combine(cut, DeepRun.CheckpointFile));
+        Assert.True(first.Long("trainer.step") < 3000);
+        Assert.Equal(0, Trainer.Program.Main(["train", "--resume", cut, "--quiet"]));
+        Assert.Equal(File.ReadAllText(Path.Combine(full, "policy.json")), File.ReadAllText(Path.Combine(cut, "policy.json")));
+    }
+
+    [Fact]
+    public void DeepRunNetworksExportAndMatchTheTrainedPolicy()
+    {
+        string dir = Temp(), bundle = Temp();
+        Train("lstage:L=2,seed=3", "iql", 1500, 2, dir);
+        Assert.Equal(0, Trainer.Program.Main(["export", "--run", dir, "--out", bundle]));
+        Assert.True(File.Exists(Path.Combine(bundle, "agent-0.onnx")));
+        // The exported network's greedy action in every one-hot state is the action policy.json records (from the torch forward).
+        var policy = MarlEdge.Shared.Games.TabularPolicy.Read(Path.Combine(dir, "policy.json"));
+        for (int i = 0; i < 2; i++)
+        {
+            var loaded = PolicyOnnxReader.Read(Path.Combine(dir, "networks", $"agent-{i}.onnx"));
+            var net = (DiscretePolicyNetwork)loaded.Network;
+            var values = new float[3];
+            for (int s = 0; s < policy.NumStates; s++)
+            {
+                var obs = new float[policy.NumStates];
+                obs[s] = 1;
+                int a = net.Act(obs, [1, 1, 1], values);
+                Assert.Equal(1.0, policy.Row(i, s)[a]);
+            }
+        }
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "networks", DeepRun.ActionsFile)));
+        Assert.Equal("discrete", doc.RootElement[0].GetProperty("mapping").GetProperty("kind").GetString());
+    }
+
+    [Fact]
+    public void ContinuousRunsRecordTheirActionBounds()
+    {
+        string dir = Temp();
+        var s = Train("diff-dpo", "dpo", 640, 0, dir);
+        Assert.True(double.IsFinite(s.MeanReturn));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "networks", DeepRun.ActionsFile)));
+        var m = doc.RootElement[1].GetProperty("mapping");
+        Assert.Equal("gaussian", m.GetProperty("kind").GetString());
+        Assert.Equal(-10, m.GetProperty("low").GetSingle());
+        Assert.Equal(10, m.GetProperty("high").GetSingle());
+        Assert.Equal(NetworkKind.GaussianActor, PolicyOnnxReader.Read(Path.Combine(dir, "networks", "agent-1.onnx")).Network.Kind);
+    }
+}
