@@ -164,6 +164,14 @@ public sealed class ControlLoop
                 action = _controller.FallbackAction(_dt);
             }
             else m.Decisions++;
+            if (_watchdogTripped)
+            {
+                // The decision took so long that the watchdog took the outputs: it is stale, and the policy is not trusted.
+                _watchdogTripped = false;
+                faults |= Fault.Watchdog;
+                lock (OutputLock) _controller.Resync();
+                action = _controller.FallbackAction(_dt);
+            }
         }
         else action = _controller.FallbackAction(_dt);
         long tDecided = Stopwatch.GetTimestamp();

@@ -206,12 +206,6 @@ public sealed class SignalController : IDeviceController
     public string? Monitor()
     {
         if (_failSafe) return null;
-        for (int g = 0; g < _groups; g++)
-        {
-            var grp = _cfg.Groups[g];
-            int lit = (_gpio.Read(grp.Red) == _on ? 1 : 0) + (_gpio.Read(grp.Yellow) == _on ? 1 : 0) + (_gpio.Read(grp.Green) == _on ? 1 : 0);
-            if (lit != 1) return $"group {grp.Name} shows {lit} indications";
-        }
         for (int a = 0; a < _groups; a++)
         {
             if (!Active(a)) continue;
@@ -221,6 +215,12 @@ public sealed class SignalController : IDeviceController
                     Interlocked.Increment(ref Conflicts);
                     return $"conflict: {_cfg.Groups[a].Name} and {_cfg.Groups[b].Name} are not red together";
                 }
+        }
+        for (int g = 0; g < _groups; g++)
+        {
+            var grp = _cfg.Groups[g];
+            int lit = (_gpio.Read(grp.Red) == _on ? 1 : 0) + (_gpio.Read(grp.Yellow) == _on ? 1 : 0) + (_gpio.Read(grp.Green) == _on ? 1 : 0);
+            if (lit != 1) return $"group {grp.Name} shows {lit} indications";
         }
         return null;
     }
@@ -268,9 +268,6 @@ public sealed class SignalController : IDeviceController
         if (mode == "flash") EnterFailSafe("shutdown");
         else AllRed(true);
     }
-
-    /// <summary>Test hook: drives one group's green line directly, bypassing the sequencer, as a welded relay or a bug would.</summary>
-    internal void ForceGreen(int group) => _gpio.Write(_cfg.Groups[group].Green, _on);
 }
 
 /// <summary>

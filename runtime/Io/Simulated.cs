@@ -31,9 +31,18 @@ public sealed class SimulatedGpioDriver(int pinCount = 64) : GpioDriver
     protected override bool IsPinModeSupported(int pinNumber, PinMode mode) => true;
     protected override PinValue Read(int pinNumber) => _values[Check(pinNumber)];
 
+    readonly PinValue?[] _stuck = new PinValue?[pinCount];
+
+    /// <summary>Fault injection: the line stays at this level whatever is written (a welded load-switch relay). Null frees it.</summary>
+    public void Stick(int pin, PinValue? value)
+    {
+        _stuck[Check(pin)] = value;
+        if (value is { } v) _values[pin] = v;
+    }
+
     protected override void Write(int pinNumber, PinValue value)
     {
-        _values[Check(pinNumber)] = value;
+        _values[Check(pinNumber)] = _stuck[pinNumber] ?? value;
         Interlocked.Increment(ref _writes);
         OnWrite?.Invoke(pinNumber, value);
     }
