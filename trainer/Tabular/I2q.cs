@@ -77,7 +77,8 @@ public sealed class I2q : TabularAgent
             Array.Resize(ref _firstAction[e.State], _qss[e.State].Length);
         }
         if (_moves.Counts(e.State)[entry] == 1) _firstAction[e.State][entry] = e.Action;
-        _ownMoves.Add(e.State * Task.NumActions + e.Action, e.NextState, e.Reward);
+        int ownRow = e.State * Task.NumActions + e.Action;
+        _ownMoves.SetLink(ownRow, _ownMoves.Add(ownRow, e.NextState, e.Reward), entry); // each own outcome knows its entry in _moves
         if (e.Terminated) _terminal[e.NextState] = true;
         _episode.Add(e);
         if (e.EpisodeEnd)
@@ -136,7 +137,7 @@ public sealed class I2q : TabularAgent
             int ideal = -1, idealEntry = -1;
             for (int k = 0; k < own.Length; k++)                                  // f(s, a_i) = argmax over seen s' of Q^ss(s, s')
             {
-                int entry = _moves.Find(s, own[k], _ownMoves.OutcomeReward(row, k));
+                int entry = _ownMoves.Link(row, k);
                 if (ideal < 0 || qss[entry] > qss[idealEntry] || (qss[entry] == qss[idealEntry] && entry < idealEntry))
                 {
                     ideal = own[k];

@@ -12,6 +12,7 @@ public sealed class SuccessorTable(int rows, bool keyByReward = false)
     readonly int[][] _next = Filled<int>(rows);
     readonly double[][] _outcomeReward = Filled<double>(rows); // the reward that keys the entry (keyByReward only)
     readonly int[][] _count = Filled<int>(rows);
+    readonly int[][] _link = Filled<int>(rows);                // a caller's index per entry (I2Q: the entry in another table)
     readonly double[][] _rewardSum = Filled<double>(rows);
     readonly int[] _length = new int[rows];
     readonly int[] _visits = new int[rows];
@@ -29,8 +30,6 @@ public sealed class SuccessorTable(int rows, bool keyByReward = false)
     public ReadOnlySpan<int> Successors(int row) => _next[row].AsSpan(0, _length[row]);
     public ReadOnlySpan<int> Counts(int row) => _count[row].AsSpan(0, _length[row]);
     public double MeanReward(int row, int entry) => _rewardSum[row][entry] / _count[row][entry];
-    /// <summary>The exact reward that keys an entry (with keyByReward), or the first reward seen for it.</summary>
-    public double OutcomeReward(int row, int entry) => _outcomeReward[row][entry];
 
     /// <summary>The entry of a successor (and, with keyByReward, of that exact reward) within a row, or -1.</summary>
     public int Find(int row, int next, double reward)
@@ -59,6 +58,7 @@ public sealed class SuccessorTable(int rows, bool keyByReward = false)
             Array.Resize(ref _next[row], size);
             Array.Resize(ref _outcomeReward[row], size);
             Array.Resize(ref _count[row], size);
+            Array.Resize(ref _link[row], size);
             Array.Resize(ref _rewardSum[row], size);
         }
         _next[row][n] = next;
@@ -68,6 +68,9 @@ public sealed class SuccessorTable(int rows, bool keyByReward = false)
         _length[row] = n + 1;
         return n;
     }
+
+    public int Link(int row, int entry) => _link[row][entry];
+    public void SetLink(int row, int entry, int link) => _link[row][entry] = link;
 
     public void Clear()
     {
