@@ -142,6 +142,10 @@ public sealed class MlpTrainer
         }
     }
 
+    /// <summary>The weight gradient of a layer from the last <see cref="Backward"/> ([out, in], like the weight).</summary>
+    public ReadOnlySpan<float> WeightGradient(int layer) => _gw[layer];
+    public ReadOnlySpan<float> BiasGradient(int layer) => _gb[layer];
+
     /// <summary>One Adam step on the gradients from <see cref="Backward"/> (after global-norm clipping).</summary>
     public void AdamStep()
     {
