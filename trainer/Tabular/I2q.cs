@@ -25,6 +25,8 @@ public sealed class I2q : TabularAgent
     readonly double[][] _qss;              // Q^ss(s, ·), aligned with _moves' entries of row s
     readonly int[][] _firstAction;         // the own action taken when each outcome of s was first seen
     readonly double[] _q;                  // Q(s, a_i)
+    readonly double[] _moveValue;          // max_{s'} Q^ss(s, s'), cached
+    readonly double[] _actionValue;        // max_{a_i tried} Q(s, a_i), cached
     readonly bool[] _terminal;
     readonly List<Experience> _episode = new();
     long _nextSweep = 1024;
@@ -39,6 +41,8 @@ public sealed class I2q : TabularAgent
         _firstAction = new int[task.NumStates][];
         Array.Fill(_firstAction, Array.Empty<int>());
         _q = new double[task.NumStates * task.NumActions];
+        _moveValue = new double[task.NumStates];
+        _actionValue = new double[task.NumStates];
         _terminal = new bool[task.NumStates];
     }
 
@@ -95,27 +99,11 @@ public sealed class I2q : TabularAgent
 
     public override void Finish() => Sweep();
 
-    /// <summary>max_{s''} Q^ss(s', s''), 0 in terminal states and in states with no recorded successor.</summary>
-    double MoveValue(int s)
-    {
-        if (_terminal[s]) return 0;
-        int n = _moves.Length(s);
-        if (n == 0) return 0;
-        double best = double.NegativeInfinity;
-        var qss = _qss[s];
-        for (int k = 0; k < n; k++) best = Math.Max(best, qss[k]);
-        return best;
-    }
+    /// <summary>max_{s''} Q^ss(s', s''), 0 in terminal states and in states with no recorded successor (kept up to date by Backup).</summary>
+    double MoveValue(int s) => _terminal[s] ? 0 : _moveValue[s];
 
-    /// <summary>Max of Q(s, ·) over own actions tried in s (0 where none or terminal).</summary>
-    double ActionValue(int s)
-    {
-        if (_terminal[s]) return 0;
-        double best = double.NegativeInfinity;
-        for (int a = 0; a < Task.NumActions; a++)
-            if (_ownMoves.Visits(s * Task.NumActions + a) > 0) best = Math.Max(best, _q[s * Task.NumActions + a]);
-        return double.IsNegativeInfinity(best) ? 0 : best;
-    }
+    /// <summary>max over own actions tried in s of Q(s, ·), 0 where none or terminal (kept up to date by Backup).</summary>
+    double ActionValue(int s) => _terminal[s] ? 0 : _actionValue[s];
 
     /// <summary>Recomputes Q^ss(s, ·) and Q(s, ·) from their successors; returns the largest change.</summary>
     double Backup(int s)
@@ -123,12 +111,16 @@ public sealed class I2q : TabularAgent
         double gamma = Task.Gamma, delta = 0;
         var next = _moves.Successors(s);
         var qss = _qss[s];
+        double bestMove = double.NegativeInfinity;
         for (int k = 0; k < next.Length; k++)
         {
             double v = _moves.MeanReward(s, k) + gamma * MoveValue(next[k]);     // Q^ss(s,s') = r + γ max Q^ss(s', ·)
             delta = Math.Max(delta, Math.Abs(v - qss[k]));
             qss[k] = v;
+            bestMove = Math.Max(bestMove, v);
         }
+        if (next.Length > 0) _moveValue[s] = bestMove;
+        double bestAction = double.NegativeInfinity;
         for (int a = 0; a < Task.NumActions; a++)
         {
             int row = s * Task.NumActions + a;
@@ -147,7 +139,9 @@ public sealed class I2q : TabularAgent
             double q = _moves.MeanReward(s, idealEntry) + gamma * ActionValue(ideal); // Q(s,a_i) = r(s,f) + γ max Q(f, ·)
             delta = Math.Max(delta, Math.Abs(q - _q[row]));
             _q[row] = q;
+            bestAction = Math.Max(bestAction, q);
         }
+        if (!double.IsNegativeInfinity(bestAction)) _actionValue[s] = bestAction;
         return delta;
     }
 
