@@ -139,12 +139,16 @@ public sealed class SeedClaimsBench(string gamesDir, int threads, Action<string>
             runs = runs.Select(r => new { env = r.Job.Env, algo = r.Job.Algo, seed = r.Job.Seed, steps = r.Job.Steps, normalized_score = r.NormalizedScore, exploitability = r.Exploitability, relative_exploitability = r.RelativeExploitability, seconds = r.Seconds }),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, "seed-claims.json"), JsonSerializer.Serialize(json, RunFolder.Json) + "\n");
-        var groups = runs.GroupBy(r => (Family(r.Job.Env), r.Job.Algo)).OrderBy(g => g.Key.Item1).ThenBy(g => g.Key.Algo).ToList();
-        CurvePlot.Write(Path.Combine(dir, "seed-claims.png"), "mean exact normalized score per game family", "game family (index, see seed-claims.json)", "normalized score",
-            groups.GroupBy(g => g.Key.Algo).Select(a => (a.Key,
-                a.Select(g => (double)groups.Select(x => x.Key.Item1).Distinct().ToList().IndexOf(g.Key.Item1)).ToArray(),
-                a.Select(g => g.Average(r => r.NormalizedScore)).ToArray())));
+        var families = runs.Select(r => Family(r.Job.Env)).Distinct().ToList();
+        CurvePlot.Write(Path.Combine(dir, "seed-claims.png"), "mean exact normalized score per game family", "", "normalized score",
+            runs.GroupBy(r => r.Job.Algo).Select(a => (a.Key,
+                a.GroupBy(r => Family(r.Job.Env)).Select(g => (double)families.IndexOf(g.Key)).ToArray(),
+                a.GroupBy(r => Family(r.Job.Env)).Select(g => g.Average(r => r.NormalizedScore)).ToArray())),
+            families.Select(ShortFamily).ToArray());
     }
+
+    static string ShortFamily(string family) => family.Replace("random-sg:", "sg ").Replace("states=", "S").Replace(",agents=", " N")
+        .Replace(",actions=", " A").Replace("lstage:", "lstage ").TrimEnd(',');
 
     static string Family(string env) => env[..env.IndexOf("seed=", StringComparison.Ordinal)];
 }

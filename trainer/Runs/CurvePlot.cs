@@ -6,14 +6,22 @@ namespace MarlEdge.Trainer.Runs;
 /// <summary>Draws learning curves with ScottPlot and writes them as PNG, atomically.</summary>
 public static class CurvePlot
 {
-    public static void Write(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series)
+    /// <param name="categories">when given, the x values are indices into these labels and points are drawn as markers</param>
+    public static void Write(string path, string title, string xLabel, string yLabel, IEnumerable<(string Label, double[] X, double[] Y)> series,
+        string[]? categories = null)
     {
         var plot = new Plot();
         foreach (var (label, x, y) in series)
         {
-            var line = plot.Add.ScatterLine(x, y);
+            var line = plot.Add.Scatter(x, y);
             line.LegendText = label;
-            line.LineWidth = 2;
+            line.LineWidth = categories is null ? 2 : 0;
+            line.MarkerSize = categories is null ? 0 : 11;
+        }
+        if (categories is not null)
+        {
+            plot.Axes.Bottom.SetTicks(Enumerable.Range(0, categories.Length).Select(i => (double)i).ToArray(), categories);
+            plot.Axes.SetLimitsX(-0.5, categories.Length - 0.5);
         }
         plot.Title(title);
         plot.XLabel(xLabel);
