@@ -64,7 +64,9 @@ public class CliTests
         Assert.Contains(errors, e => e.Key == "observation[23].source" && e.Line == Line("wb_x_queue") && e.Message.Contains("unknown source"));
         Assert.Contains(errors, e => e.Key == "signal.min_green_s" && e.Line == Line("min_green_s: 50"));
         Assert.Contains(errors, e => e.Key == "signal.groups[7].green" && e.Message.Contains("pin 20 is already used"));
-        Assert.Equal(4, errors.Count);
+        // min_green_s 50 also puts each of the four fallback plan steps below the minimum green
+        Assert.Equal(4, errors.Count(e => e.Key.StartsWith("signal.fallback_plan[") && e.Message.Contains("below min_green_s 50")));
+        Assert.Equal(8, errors.Count);
     }
 
     [Fact]
