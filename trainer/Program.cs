@@ -17,6 +17,7 @@ public static class Program
         new Commands.BenchCommand(),
         new Sumo.SumoBaselineCommand(),
         new Sumo.SumoBenchCommand(),
+        new Sumo.Learning.RescoBenchCommand(),
     ];
 
     public static int Main(string[] args)
@@ -43,7 +44,7 @@ public static class Program
             }
             return command.Run(parsed);
         }
-        catch (Exception e) when (e is UsageException or GameFormatException)
+        catch (Exception e) when (e is UsageException or GameFormatException or Sumo.SumoException)
         {
             Console.Error.WriteLine($"marl {command.Name}: {e.Message}");
             return 2;

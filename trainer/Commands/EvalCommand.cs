@@ -28,6 +28,7 @@ public sealed class EvalCommand : ICommand
         bool json = args.Flag("json");
         args.RejectUnknown();
         var config = folder.ReadConfig();
+        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes: 1);
         if (!config.Tabular) throw new UsageException("only tabular runs can be evaluated so far");
         var game = GameSpecs.RequireTabular(config.Env);
         var policy = TabularPolicy.Read(folder.PolicyPath);

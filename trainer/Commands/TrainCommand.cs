@@ -27,7 +27,11 @@ public sealed class TrainCommand : ICommand
                          deep.json and, with --set CheckpointEvery=N, checkpoint.bin
           --share-params deep only: one network shared by all agents (off by default: every agent has its own)
           --resume DIR   deep only: continue the run in DIR from its last checkpoint; it ends where an uninterrupted run ends
-          --steps N      environment steps (≥ 0)
+          --steps N      environment steps (≥ 0); on sumo: one step is one decision of every signal (step_length_s),
+                         so one-hour episodes of 10 s steps are 360 steps each
+                         sumo: deep learners only, one SUMO process (Envs=1); the run folder also gets episodes.csv
+                         (each training episode's avg_delay, throughput, ...), networks/observation.json (feature scales)
+                         and tripinfo.xml of a final greedy episode; summary.json holds RESCO's metrics
           --seed S       random seed (default 0); the same seed gives the same run
           --out DIR      the run folder: config.json, metrics.csv, summary.json, curve.png, policy.json
           --set K=V,...  override learner settings by name, e.g. --set Rounds=8,Growth=1.3 (MA2QL)
@@ -40,6 +44,7 @@ public sealed class TrainCommand : ICommand
         {
             bool q = args.Flag("quiet");
             args.RejectUnknown();
+            if (Sumo.Learning.SumoTraining.IsSumoRun(resume)) { Console.WriteLine(Sumo.Learning.SumoTraining.Resume(new RunFolder(resume), q).ToJsonString()); return 0; }
             Console.WriteLine(JsonSerializer.Serialize(Deep.Training.DeepRun.Resume(new RunFolder(resume), q)));
             return 0;
         }
@@ -55,6 +60,13 @@ public sealed class TrainCommand : ICommand
         bool quiet = args.Flag("quiet");
         args.RejectUnknown();
         bool share = args.Flag("share-params");
+        if (Sumo.SumoScenario.IsSumoSpec(env))
+        {
+            if (tabular) throw new UsageException("tabular learners need discretized observations, which SUMO scenarios do not offer yet: train a deep learner (drop --tabular)");
+            var sumoOptions = Sumo.Learning.SumoTraining.DefaultOptions.With(algo, set);
+            Console.WriteLine(Sumo.Learning.SumoTraining.Start(new RunFolder(outDir), env, algo, sumoOptions, steps, seed, share, quiet).ToJsonString());
+            return 0;
+        }
         if (!tabular)
         {
             var deepOptions = Deep.Learners.DeepOptions.Default.With(algo, set);

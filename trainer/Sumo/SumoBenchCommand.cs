@@ -72,7 +72,7 @@ public sealed class SumoBenchCommand : ICommand
         }
     }
 
-    static JsonObject BenchScenario(SumoScenario scenario, string name, string[] algos, int episodes, string work, List<string[]> rows)
+    internal static JsonObject BenchScenario(SumoScenario scenario, string name, string[] algos, int episodes, string work, List<string[]> rows)
     {
         string aloneDir = Path.Combine(work, name, "sumo-alone");
         Directory.CreateDirectory(aloneDir);
@@ -134,7 +134,7 @@ public sealed class SumoBenchCommand : ICommand
     }
 
     /// <summary>../shared/scenarios/resco beside the repository that holds trainer/Sumo/Scenarios.</summary>
-    static string? DefaultRescoFolder()
+    internal static string? DefaultRescoFolder()
     {
         string? scenarios = ScenarioConfigLibrary.Directory;
         if (scenarios is null) return null;

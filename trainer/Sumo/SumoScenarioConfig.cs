@@ -55,6 +55,14 @@ public sealed record SumoScenarioConfig
     public double FixedGreenS { get; init; } = 20;
     /// <summary>SUMO's --time-to-teleport: a vehicle stuck this long is teleported (-1: never). SUMO's default is 300.</summary>
     public double TimeToTeleportS { get; init; } = 300;
+    /// <summary>Learners see lane:*:queue multiplied by this (deep learners need inputs near 1; baselines read raw counts).</summary>
+    public double ObsScaleQueue { get; init; } = 0.1;
+    /// <summary>Learners see lane:*:approaching multiplied by this.</summary>
+    public double ObsScaleApproaching { get; init; } = 0.1;
+    /// <summary>Learners see lane:*:wait (seconds) multiplied by this.</summary>
+    public double ObsScaleWait { get; init; } = 0.01;
+    /// <summary>Learners receive the reward multiplied by this (the environment's own reward stays in vehicles or seconds).</summary>
+    public double RewardScale { get; init; } = 0.1;
 
     public int DecisionsPerEpisode => (int)Math.Ceiling(EpisodeS / StepLengthS - 1e-9);
 
@@ -102,6 +110,10 @@ public sealed record SumoScenarioConfig
             "gamma" => this with { Gamma = NonNegative(key, value) },
             "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
             "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
+            "obs_scale_queue" => this with { ObsScaleQueue = Positive(key, value) },
+            "obs_scale_approaching" => this with { ObsScaleApproaching = Positive(key, value) },
+            "obs_scale_wait" => this with { ObsScaleWait = Positive(key, value) },
+            "reward_scale" => this with { RewardScale = Positive(key, value) },
             _ => null!,
         };
         return updated is not null;
@@ -115,6 +127,8 @@ public sealed record SumoScenarioConfig
         if (EpisodeS < StepLengthS) throw new SumoException($"{source}: episode_s must be at least step_length_s");
         if (DetectorRangeM <= 0) throw new SumoException($"{source}: detector_range_m must be positive");
         if (Gamma is < 0 or > 1) throw new SumoException($"{source}: gamma must be in [0, 1]");
+        if (!(ObsScaleQueue > 0 && ObsScaleApproaching > 0 && ObsScaleWait > 0 && RewardScale > 0))
+            throw new SumoException($"{source}: obs_scale_* and reward_scale must be positive");
     }
 
     static RewardKind ParseReward(string value) => value switch

@@ -18,10 +18,12 @@ public static class DeepEnvs
     public const string SpecHelp = BuiltInGames.SpecHelp + """
           diff-i2q[:n=<n>]                           I2Q's differential game, n agents (default 3), actions in [-1, 1]
           diff-dpo                                   DPO's one-step game, 2 agents, actions in [-10, 10]
+          sumo:<folder|.sumocfg|net+rou>[,k=v...]     traffic signals on SUMO, one agent per signal (deep learners; see trainer/Sumo)
         """;
 
     public static DeepEnvDefinition Resolve(string text)
     {
+        if (Sumo.SumoScenario.IsSumoSpec(text)) return Sumo.Learning.SumoDeepEnvs.Definition(text);   // traffic signals on SUMO (trainer/Sumo)
         var spec = EnvSpec.Parse(text);
         switch (spec.Name)
         {

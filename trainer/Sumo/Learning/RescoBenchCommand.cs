@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MarlEdge.Shared.IO;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Deep.Learners;
+using MarlEdge.Trainer.Runs;
+using MarlEdge.Trainer.Sumo.Baselines;
+
+namespace MarlEdge.Trainer.Sumo.Learning;
+
+/// <summary>
+/// `./marl resco-bench`: issue 6's table. On each RESCO scenario (route NAME_1): SUMO alone, the four baselines, then each
+/// deep learner trained for N one-hour episodes per seed and evaluated greedily on one held-out seed; RESCO's metrics,
+/// the number of seeds and the coupling cost of training and evaluation; learning curves as PNG.
+/// </summary>
+public sealed class RescoBenchCommand : ICommand
+{
+    public string Name => "resco-bench";
+    public string Summary => "train deep learners on RESCO grid4x4/arterial4x4 and print the table with the four baselines";
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "no-baselines" };
+
+    public string Help => """
+        usage: marl resco-bench [--episodes N] [--learners iql,ippo] [--seeds K] [--scenarios grid4x4,arterial4x4]
+                                [--resco DIR] [--out DIR] [--set K=V,...] [--no-baselines] [--json]
+
+        For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
+        static, fixed, maxpressure and greedy (seed 0), then trains each deep learner for N one-hour episodes with seeds
+        0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for one episode on a seed that
+        training never uses. Prints one row per controller: avg_delay (mean timeLoss of completed trips, RESCO's delay),
+        depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
+        per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour.
+          --episodes N   training episodes per learner and seed (default 100, RESCO's budget for IDQN)
+          --learners     deep learners (default iql,ippo; any of iql, ma2ql, i2q, ippo, dpo, mdpo)
+          --seeds K      training seeds per learner (default 1); the table shows means and K
+          --set K=V,...  deep learner settings (as marl train --set), for every learner
+          --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
+          --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
+          --json         print the result object instead of the table
+        """;
+
+    public int Run(CommandArgs args)
+    {
+        int episodes = args.Int("episodes", 100, min: 1);
+        var learners = List(args.String("learners") ?? "iql,ippo");
+        int seeds = args.Int("seeds", 1, min: 1);
+        var scenarios = List(args.String("scenarios") ?? "grid4x4,arterial4x4");
+        string? resco = args.String("resco");
+        string? set = args.String("set");
+        string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "resco-bench");
+        bool json = args.Flag("json"), baselines = !args.Flag("no-baselines");
+        args.RejectUnknown();
+        foreach (string l in learners)
+            if (!DeepOptions.Algorithms.Contains(l)) throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)})");
+        foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);   // refuse a bad --set before hours of SUMO
+        resco ??= SumoBenchCommand.DefaultRescoFolder() ?? throw new UsageException("cannot find ../shared/scenarios/resco next to the repository; pass --resco DIR");
+        Directory.CreateDirectory(outDir);
+
+        var total = Stopwatch.StartNew();
+        var rows = new List<string[]>();
+        var report = new JsonArray();
+        foreach (string name in scenarios)
+        {
+            string folder = Path.Combine(resco, name);
+            if (!Directory.Exists(folder)) throw new UsageException($"scenario folder not found: {folder}");
+            string spec = $"sumo:{folder},route={name}_1";
+            var scenario = SumoScenario.Resolve(spec);
+            Log($"{name}: SUMO alone and {(baselines ? "the four baselines" : "no baselines")}");
+            var baseRows = new List<string[]>();
+            var bench = SumoBenchCommand.BenchScenario(scenario, name, baselines ? SignalControllers.Names.ToArray() : [], 1, Path.Combine(outDir, name, "baselines"), baseRows);
+            double alone = bench["sumo_alone"]!["wall_seconds"]!.GetValue<double>();
+            foreach (var r in baseRows) rows.Add([r[0], r[1], r[1] == "sumo alone (static)" ? "-" : "1 (eval seed 0)", r[2], r[3], r[4], r[5], r[6], r[7], "-", "-", r[9]]);
+
+            var learnerRuns = new JsonArray();
+            var curves = new List<(string Label, double[] X, double[] Y)>();
+            foreach (string algo in learners)
+            {
+                var summaries = new List<JsonObject>();
+                var trainWall = new List<double>();
+                for (int seed = 0; seed < seeds; seed++)
+                {
+                    var runFolder = new RunFolder(Path.Combine(outDir, name, $"{algo}-seed{seed}"));
+                    var options = SumoTraining.DefaultOptions.With(algo, set);
+                    long steps = (long)scenario.Config.DecisionsPerEpisode * episodes;
+                    Log($"{name}: training deep {algo}, seed {seed}, {episodes} episodes ({steps} steps) into {runFolder.Path}");
+                    var clock = Stopwatch.StartNew();
+                    var summary = SumoTraining.Start(runFolder, spec, algo, options, steps, seed, false, quiet: true);
+                    var log = SumoTraining.ReadEpisodes(runFolder);
+                    Log($"{name}: deep {algo} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");
+                    summary["run"] = runFolder.Path;
+                    summaries.Add(summary);
+                    trainWall.AddRange(log.Select(e => e.WallSeconds));
+                    curves.Add(($"{algo} seed {seed} (training episodes)", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray()));
+                }
+                double M(string key) => summaries.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
+                double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
+                rows.Add([name, $"deep {algo} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_depart_delay")),
+                    F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
+                    F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
+                learnerRuns.Add(new JsonObject
+                {
+                    ["algo"] = algo,
+                    ["episodes"] = episodes,
+                    ["seeds"] = seeds,
+                    ["avg_delay"] = Round(M("avg_delay")),
+                    ["avg_depart_delay"] = Round(M("avg_depart_delay")),
+                    ["avg_trip_time"] = Round(M("avg_trip_time")),
+                    ["avg_wait"] = Round(M("avg_wait")),
+                    ["throughput"] = Round(M("throughput")),
+                    ["vehicles_in_network"] = Round(M("vehicles_in_network")),
+                    ["train_wall_seconds_per_episode"] = Round(train),
+                    ["train_coupling"] = Round(train / alone),
+                    ["eval_coupling"] = Round(evalWall / alone),
+                    ["per_seed"] = new JsonArray(summaries.Select(s => (JsonNode)s).ToArray()),
+                });
+            }
+            bench["learners"] = learnerRuns;
+            report.Add(bench);
+            if (curves.Count > 0) WriteCurves(Path.Combine(outDir, $"{name}-curves.png"), name, curves, bench);
+        }
+
+        var result = new JsonObject
+        {
+            ["bench"] = "resco",
+            ["training_episodes"] = episodes,
+            ["seeds"] = seeds,
+            ["learners"] = new JsonArray(learners.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
+            ["options"] = set ?? "",
+            ["wall_minutes"] = Math.Round(total.Elapsed.TotalMinutes, 1),
+            ["scenarios"] = report,
+        };
+        AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        string table = Markdown(rows, episodes);
+        AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.md"), table);
+        Console.WriteLine(json ? result.ToJsonString() : table);
+        return 0;
+    }
+
+    static void WriteCurves(string path, string name, List<(string Label, double[] X, double[] Y)> curves, JsonObject bench)
+    {
+        double last = curves.Max(c => c.X.Length > 0 ? c.X[^1] : 1);
+        var series = new List<(string, double[], double[])>(curves);
+        foreach (var run in bench["runs"]!.AsArray())
+            if (run!["algo"]!.GetValue<string>() is "maxpressure" or "fixed" && run["avg_delay"]?.GetValue<double>() is double d)
+                series.Add(($"{run["algo"]} (baseline)", [1, last], [d, d]));
+        CurvePlot.Write(path, $"{name}: average delay per training episode", "training episode", "average delay (s, mean timeLoss)", series);
+    }
+
+    static string Markdown(List<string[]> rows, int episodes)
+    {
+        string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
+            "train wall s/sim-h", "train coupling", "eval coupling"];
+        var sb = new StringBuilder();
+        sb.AppendLine("| " + string.Join(" | ", header) + " |");
+        sb.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
+        foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", r) + " |");
+        sb.AppendLine();
+        sb.AppendLine($"avg_delay: mean timeLoss of completed trips (RESCO's delay), greedy evaluation on a held-out seed after {episodes} training episodes; " +
+                      "depart_delay: mean wait before insertion (not in timeLoss); coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");
+        return sb.ToString();
+    }
+
+    static string F(double v, string format = "0.0") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+    static JsonNode? Round(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 4)) : null;
+    static List<string> List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+    static void Log(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] resco-bench: {message}");
+
+    static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MarlEdge.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}

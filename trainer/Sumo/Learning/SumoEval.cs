@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MarlEdge.Shared.Games;
+using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Export;
+using MarlEdge.Trainer.Runs;
+
+namespace MarlEdge.Trainer.Sumo.Learning;
+
+/// <summary>
+/// `./marl eval --run DIR` on a SUMO run: every agent acts greedily with its own exported network (networks/agent-&lt;i&gt;.onnx,
+/// read back into the managed network a device runs, fed raw detector values; actions past the agent's own phases are
+/// masked), for whole episodes from evaluation seeds that training never uses. SUMO's tripinfo.xml of the last
+/// episode lands in the run folder; the summary holds RESCO's metrics from it (means over the episodes).
+/// </summary>
+public static class SumoEval
+{
+    public const int EvalSeedBase = Deep.Training.DeepEvaluation.EvalSeedBase;
+
+    /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
+    public static bool Handles(RunConfig config) => !config.Tabular && SumoScenario.IsSumoSpec(config.Env);
+
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes)
+    {
+        var scenario = SumoScenario.Resolve(env);
+        string dir = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
+        using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
+        int n = sumo.Agents.Count;
+        var networks = new DiscretePolicyNetwork[n];
+        var masks = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            string path = Path.Combine(dir, $"agent-{i}.onnx");
+            if (!File.Exists(path)) throw new UsageException($"{path} is missing: the run has not finished training (resume it with marl train --resume {folder.Path})");
+            LoadedPolicy loaded;
+            try { loaded = PolicyOnnxReader.Read(path); }
+            catch (OnnxFormatException e) { throw new UsageException(e.Message); }
+            if (loaded.Network is not DiscretePolicyNetwork net) throw new UsageException($"{path}: a SUMO policy must have discrete actions");
+            if (loaded.Info.AgentId != sumo.Agents[i].Id)
+                throw new UsageException($"{path} is agent '{loaded.Info.AgentId}', but the scenario's agent {i} is '{sumo.Agents[i].Id}'");
+            var own = sumo.Agents[i].Observation.FeatureNames;
+            if (loaded.Info.ObservationFeatures.Count < own.Count || !own.SequenceEqual(loaded.Info.ObservationFeatures.Take(own.Count)))
+                throw new UsageException($"{path}: its observation features do not match agent '{sumo.Agents[i].Id}' in {scenario.Name}");
+            networks[i] = net;
+            masks[i] = Enumerable.Range(0, net.ActionSize).Select(a => a < sumo.Agents[i].Action.Count ? 1f : 0f).ToArray();
+        }
+
+        var raw = sumo.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+        var input = networks.Select(net => new float[net.ObservationDim]).ToArray();
+        var values = networks.Select(net => new float[net.ActionSize]).ToArray();
+        var rewards = new float[n];
+        var joint = new JointAction(sumo.Agents);
+        var results = new List<(TripInfoMetrics Metrics, double Wall)>();
+        for (int e = 0; e < episodes; e++)
+        {
+            var clock = Stopwatch.StartNew();
+            sumo.Reset(EvalSeedBase + e, raw);
+            while (true)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    raw[i].CopyTo(input[i], 0);
+                    joint.Discrete[i] = networks[i].Act(input[i], masks[i], values[i]);
+                }
+                if (sumo.Step(joint, raw, rewards).Done) break;
+            }
+            results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
+        }
+
+        var summary = new JsonObject
+        {
+            ["env"] = env,
+            ["algo"] = algo,
+            ["seed"] = seed,
+            ["steps"] = steps,
+            ["eval_episodes"] = episodes,
+            ["eval_seeds"] = $"{EvalSeedBase}..{EvalSeedBase + episodes - 1}",
+        };
+        summary["avg_delay"] = Number(results.Average(r => r.Metrics.AvgDelay));
+        summary["avg_trip_time"] = Number(results.Average(r => r.Metrics.AvgTripTime));
+        summary["avg_wait"] = Number(results.Average(r => r.Metrics.AvgWait));
+        summary["avg_depart_delay"] = Number(results.Average(r => r.Metrics.AvgDepartDelay));
+        summary["throughput"] = Number(results.Average(r => r.Metrics.Throughput));
+        summary["vehicles_in_network"] = Number(results.Average(r => r.Metrics.VehiclesInNetwork));
+        summary["eval_wall_seconds_per_episode"] = Math.Round(results.Average(r => r.Wall), 3);
+        summary["tripinfo"] = sumo.TripInfoPath;
+        return summary;
+    }
+
+    /// <summary>`./marl eval` on a SUMO run folder: evaluates (tripinfo.xml into the run folder) and prints JSON or a table; summary.json keeps the training run's own evaluation.</summary>
+    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes)
+    {
+        try
+        {
+            var summary = Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes);
+            if (json) Console.WriteLine(summary.ToJsonString());
+            else
+                foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");
+            return 0;
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"{folder.Path}: {e.Message.Split('\n')[0]}");
+        }
+    }
+
+    static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 4)) : null;
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MarlEdge.Shared.IO;
+using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Deep.Learners;
+using MarlEdge.Trainer.Deep.Training;
+using MarlEdge.Trainer.Export;
+using MarlEdge.Trainer.Runs;
+
+namespace MarlEdge.Trainer.Sumo.Learning;
+
+/// <summary>One training episode in episodes.csv: when it ended, RESCO's metrics, its learner-scale return and its wall time.</summary>
+public sealed record SumoTrainingEpisode(int Episode, long Step, TripInfoMetrics Metrics, double WallSeconds);
+
+/// <summary>
+/// `./marl train --env sumo:...` with a deep learner: the deep trainer (DeepTrainer, one environment copy: one SUMO at a
+/// time) on <see cref="SumoLearnerEnv"/>. The run folder holds config.json and deep.json (as every deep run), episodes.csv
+/// (each training episode's tripinfo metrics and wall time, rewritten atomically after every episode), curve.png (average
+/// delay per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
+/// scaling inside, as the normalizer), networks/actions.json, networks/observation.json, and after the final greedy
+/// evaluation tripinfo.xml and summary.json. A SUMO failure leaves the last checkpoint and episodes.csv consistent:
+/// `./marl train --resume DIR` continues from there.
+/// </summary>
+public static class SumoTraining
+{
+    public const string EpisodesFile = "episodes.csv", InputsFile = "observation.json";
+
+    /// <summary>Deep defaults on SUMO: one environment copy (one SUMO process) and no greedy test episodes during training.</summary>
+    public static DeepOptions DefaultOptions =>
+        DeepOptions.Default with { Common = DeepOptions.Default.Common with { Envs = 1, EvalEpisodes = 0, CurvePoints = 100 } };
+
+    /// <summary>Whether a run folder holds a deep run on a sumo: environment.</summary>
+    public static bool IsSumoRun(string folder)
+    {
+        string path = Path.Combine(folder, DeepRun.DeepFile);
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.TryGetProperty("Env", out var env) && env.GetString() is { } s && SumoScenario.IsSumoSpec(s);
+        }
+        catch (JsonException) { return false; }
+    }
+
+    /// <summary>Steps in the given number of training episodes of a scenario.</summary>
+    public static long StepsFor(string spec, int episodes) => (long)SumoScenario.Resolve(spec).Config.DecisionsPerEpisode * episodes;
+
+    public static JsonObject Start(RunFolder folder, string env, string algo, DeepOptions options, long steps, int seed, bool shareParams, bool quiet)
+    {
+        if (options.Common.Envs != 1) throw new UsageException("on SUMO, deep learners run one environment copy (Envs=1): one SUMO process at a time");
+        Directory.CreateDirectory(folder.Path);
+        var file = new DeepRunFile(env, algo, seed, steps, shareParams, options);
+        AtomicFile.WriteAllText(Path.Combine(folder.Path, DeepRun.DeepFile), JsonSerializer.Serialize(file, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var config = new Dictionary<string, object>(options.For(algo)) { ["share_params"] = shareParams, ["scenario"] = SumoScenario.Resolve(env).Config };
+        folder.WriteConfig(new RunConfig(env, algo, seed, steps, false, $"sumo-{algo}-seed{seed}-{DateTime.UtcNow:yyyyMMddTHHmmssZ}",
+            DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), config));
+        File.Delete(Path.Combine(folder.Path, DeepRun.CheckpointFile));
+        File.Delete(Path.Combine(folder.Path, EpisodesFile));
+        return Execute(folder, file, null, quiet);
+    }
+
+    public static JsonObject Resume(RunFolder folder, bool quiet)
+    {
+        string path = Path.Combine(folder.Path, DeepRun.DeepFile);
+        DeepRunFile file;
+        try { file = JsonSerializer.Deserialize<DeepRunFile>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new UsageException($"{path} is malformed: {e.Message.Split('\n')[0]}"); }
+        string cp = Path.Combine(folder.Path, DeepRun.CheckpointFile);
+        return Execute(folder, file, File.Exists(cp) ? Checkpoint.Read(cp) : null, quiet);
+    }
+
+    static JsonObject Execute(RunFolder folder, DeepRunFile file, Checkpoint? resumeFrom, bool quiet)
+    {
+        var log = ReadEpisodes(folder);
+        DeepTrainer? trainer = null;
+        var clock = Stopwatch.StartNew();
+        double lastEnd = 0;
+        var def = SumoDeepEnvs.Definition(file.Env, null, record =>
+        {
+            double now = clock.Elapsed.TotalSeconds;
+            log.Add(new SumoTrainingEpisode(log.Count, (trainer?.Step ?? 0) + 1, record.Metrics, now - lastEnd));
+            lastEnd = now;
+            WriteEpisodes(folder, log);
+        });
+        var spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
+        using (trainer = new DeepTrainer(spec))
+        {
+            if (resumeFrom is not null)
+            {
+                trainer.Load(resumeFrom);
+                log.RemoveAll(e => e.Step > trainer.Step);   // episodes after the checkpoint run again
+                WriteEpisodes(folder, log);
+            }
+            lastEnd = clock.Elapsed.TotalSeconds;   // the first episode's wall time excludes building the learner
+            using var progress = new ProgressLine($"train {file.Algo} on SUMO", file.Steps, quiet);
+            trainer.Run(new DeepTrainerHooks(
+                Progress: progress.Report,
+                WriteCheckpoint: c => c.Write(Path.Combine(folder.Path, DeepRun.CheckpointFile))));
+            progress.Done();
+            WriteNetworks(folder, spec, trainer);
+        }
+        WriteCurve(folder, file, log);
+        var summary = SumoEval.Evaluate(folder, file.Env, file.Algo, file.Seed, file.Steps, episodes: 1);
+        summary["training_episodes"] = log.Count;
+        if (log.Count > 0)
+        {
+            summary["train_wall_seconds_per_episode"] = Math.Round(log.Average(e => e.WallSeconds), 3);
+            summary["train_last_avg_delay"] = Math.Round(log[^1].Metrics.AvgDelay, 4);
+        }
+        AtomicFile.WriteAllText(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return summary;
+    }
+
+    /// <summary>
+    /// networks/agent-&lt;i&gt;.onnx with the observation scales as the normalizer (mean 0, std 1/scale; padding std 1, fed 0),
+    /// so a device gives the network raw detector values; networks/actions.json; networks/observation.json.
+    /// </summary>
+    static void WriteNetworks(RunFolder folder, DeepRunSpec spec, DeepTrainer trainer)
+    {
+        string dir = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
+        Directory.CreateDirectory(dir);
+        var scenario = SumoScenario.Resolve(spec.Env.Spec);
+        using var env = new SumoLearnerEnv(new SumoEnv(scenario));
+        for (int i = 0; i < env.Agents.Count; i++)
+        {
+            var input = env.Inputs[i];
+            var normalizer = new ObservationNormalizer(new float[input.Scale.Count], input.Scale.Select(s => s > 0 ? 1f / s : 1f).ToArray());
+            PolicyNetwork network = trainer.Learner.Network(i) switch
+            {
+                QNetwork q => new QNetwork(q.Mlp, normalizer),
+                CategoricalActor c => new CategoricalActor(c.Mlp, normalizer),
+                var other => throw new UsageException($"deep {spec.Algo} on SUMO: unexpected network kind {other.Kind}"),
+            };
+            PolicyOnnxWriter.Write(Path.Combine(dir, $"agent-{i}.onnx"), network, new PolicyModelInfo(input.AgentId, input.Features));
+        }
+        var actions = env.Agents.Select(a => new { agent_id = a.Id, mapping = trainer.Mapping }).ToArray();
+        var indented = new JsonSerializerOptions { WriteIndented = true };
+        AtomicFile.WriteAllText(Path.Combine(dir, DeepRun.ActionsFile), JsonSerializer.Serialize(actions, indented) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, InputsFile), JsonSerializer.Serialize(new
+        {
+            scenario = scenario.Name,
+            obs_scale_queue = scenario.Config.ObsScaleQueue,
+            obs_scale_approaching = scenario.Config.ObsScaleApproaching,
+            obs_scale_wait = scenario.Config.ObsScaleWait,
+            reward_scale = scenario.Config.RewardScale,
+            note = "network input k = raw detector feature k (names below); the network's normalizer multiplies it by scale[k]; pad:K features are 0; actions >= valid_actions keep the current green (masked at evaluation)",
+            agents = env.Inputs,
+        }, indented) + "\n");
+    }
+
+    static void WriteCurve(RunFolder folder, DeepRunFile file, IReadOnlyList<SumoTrainingEpisode> log)
+    {
+        var x = log.Select(e => (double)(e.Episode + 1)).ToArray();
+        CurvePlot.Write(folder.CurvePath, $"deep {file.Algo} on {SumoScenario.Resolve(file.Env).Name} (seed {file.Seed})", "training episode",
+            "average delay (s, mean timeLoss)", [("training episode avg_delay", x, log.Select(e => e.Metrics.AvgDelay).ToArray())]);
+    }
+
+    public static List<SumoTrainingEpisode> ReadEpisodes(RunFolder folder)
+    {
+        string path = Path.Combine(folder.Path, EpisodesFile);
+        var list = new List<SumoTrainingEpisode>();
+        if (!File.Exists(path)) return list;
+        foreach (string line in File.ReadLines(path).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length < 9) continue;
+            double D(int k) => double.Parse(f[k], CultureInfo.InvariantCulture);
+            list.Add(new SumoTrainingEpisode(int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture),
+                new TripInfoMetrics((int)D(6), D(2), D(3), D(4), D(5), (int)D(7)), D(8)));
+        }
+        return list;
+    }
+
+    static void WriteEpisodes(RunFolder folder, IReadOnlyList<SumoTrainingEpisode> log)
+    {
+        var csv = new StringBuilder("episode,step,avg_delay,avg_trip_time,avg_wait,avg_depart_delay,throughput,vehicles_in_network,wall_seconds\n");
+        foreach (var e in log)
+        {
+            var m = e.Metrics;
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{e.Episode},{e.Step},{m.AvgDelay:R},{m.AvgTripTime:R},{m.AvgWait:R},{m.AvgDepartDelay:R},{m.Throughput},{m.VehiclesInNetwork},{e.WallSeconds:F3}"));
+        }
+        AtomicFile.WriteAllText(Path.Combine(folder.Path, EpisodesFile), csv.ToString());
+    }
+}
