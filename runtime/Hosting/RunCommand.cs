@@ -59,9 +59,21 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         _stop.Cancel();
         _thread?.Join();
         var m = runtime.Metrics;
+        log.LogInformation("peak RSS {Rss} MB", PeakRssMb().ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
         log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
             m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
         return Task.CompletedTask;
+    }
+
+    /// <summary>VmHWM from /proc/self/status (the process's peak resident set), in MB; NaN where there is none.</summary>
+    static double PeakRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException) { return double.NaN; }
     }
 }
 
