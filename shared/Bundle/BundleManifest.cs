@@ -88,7 +88,11 @@ public sealed class NormalizationEntry
     public bool AppliedInGraph { get; init; } = true;
 }
 
-/// <summary>"discrete" with Count actions, or "box" with Dim values in [Low, High].</summary>
+/// <summary>
+/// "discrete" with Count actions, or "box" with Dim values in [Low, High]. A discrete entry that also has Low and High
+/// stands for Count even levels of a continuous actuator: action k means Low + k·(High − Low)/(Count − 1). A box's Gaussian
+/// actor outputs its mean in normalized units u; the actuator gets Low + (clip(u, −1, 1) + 1)·(High − Low)/2.
+/// </summary>
 public sealed class ActionEntry
 {
     public required string Type { get; init; }
@@ -99,6 +103,7 @@ public sealed class ActionEntry
 
     public static ActionEntry Discrete(int count) => new() { Type = "discrete", Count = count };
     public static ActionEntry Box(int dim, float low, float high) => new() { Type = "box", Dim = dim, Low = low, High = high };
+    public static ActionEntry Levels(int count, float low, float high) => new() { Type = "discrete", Count = count, Low = low, High = high };
     [JsonIgnore] public bool IsDiscrete => Type == "discrete";
     /// <summary>Count for discrete actions, Dim for a box.</summary>
     [JsonIgnore] public int Size => (IsDiscrete ? Count : Dim) ?? 0;

@@ -86,6 +86,26 @@ public class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void ContinuousDeepRunExportsItsBoundsFromActionsJson()
+    {
+        string run = Path.Combine(_root, "gauss-run"), nets = Path.Combine(run, RunPolicies.NetworksFolder);
+        Directory.CreateDirectory(nets);
+        File.WriteAllText(Path.Combine(run, "config.json"),
+            """{"env": "diff-dpo", "algo": "dpo", "seed": 0, "steps": 10, "tabular": false, "run_id": "deep-2", "created": "2026-01-01T00:00:00Z", "options": {}}""");
+        var rng = new Random(5);
+        Shared.Onnx.PolicyOnnxWriter.Write(Path.Combine(nets, "agent-0.onnx"),
+            new Shared.Policy.GaussianActor(Shared.Policy.Mlp.Create([1, 8, 1], Shared.Policy.Activation.Tanh, rng), [-0.5f]),
+            new Shared.Onnx.PolicyModelInfo("agent-0", ["x"]));
+        string bundle = Path.Combine(_root, "gauss-bundle");
+        Assert.Contains("actions.json", Assert.Throws<UsageException>(() => Run(new ExportCommand(), "--run", run, "--out", bundle)).Message);
+        File.WriteAllText(Path.Combine(nets, "actions.json"),
+            """[{"agent_id": "agent-0", "mapping": {"kind": "gaussian", "count": 0, "dim": 1, "low": -10, "high": 10}}]""");
+        Assert.Equal(0, Run(new ExportCommand(), "--run", run, "--out", bundle));
+        var action = BundleValidator.Validate(bundle, null).Manifest.Agents.Single().Action;
+        Assert.Equal(("box", 1, -10f, 10f), (action.Type, action.Dim!.Value, action.Low!.Value, action.High!.Value));
+    }
+
+    [Fact]
     public void BadInputIsAUsageError()
     {
         Assert.Contains("not a run folder", Assert.Throws<UsageException>(() => Run(new ExportCommand(), "--run", Path.Combine(_root, "none"), "--out", Path.Combine(_root, "b"))).Message);

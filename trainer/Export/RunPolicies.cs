@@ -36,14 +36,46 @@ public static class RunPolicies
         string dir = Path.Combine(run.Path, NetworksFolder);
         var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "agent-*.onnx").Order(StringComparer.Ordinal).ToArray() : [];
         if (files.Length == 0) throw new UsageException($"run '{run.Path}' is not tabular and has no {NetworksFolder}/agent-<i>.onnx networks to export");
+        var mappings = ActionMappings(Path.Combine(dir, "actions.json"));
         return files.Select(f =>
         {
             LoadedPolicy loaded;
             try { loaded = PolicyOnnxReader.Read(f); }
             catch (OnnxFormatException e) { throw new UsageException(e.Message); }
-            if (!loaded.Network.IsDiscrete)
-                throw new UsageException($"{f}: exporting continuous-action runs needs the action bounds, which deep runs do not record yet");
-            return new BundleAgent(loaded.Info.AgentId, loaded.Network, loaded.Info.ObservationFeatures, ActionEntry.Discrete(loaded.Network.ActionSize));
+            mappings.TryGetValue(loaded.Info.AgentId, out var mapping);
+            var action = (loaded.Network.IsDiscrete, mapping?.Kind) switch
+            {
+                (true, "levels") => ActionEntry.Levels(loaded.Network.ActionSize, mapping!.Low, mapping.High),
+                (true, _) => ActionEntry.Discrete(loaded.Network.ActionSize),
+                (false, "gaussian") => ActionEntry.Box(loaded.Network.ActionSize, mapping!.Low, mapping.High),
+                (false, _) => throw new UsageException($"{f}: a continuous-action network needs its bounds in {NetworksFolder}/actions.json"),
+            };
+            return new BundleAgent(loaded.Info.AgentId, loaded.Network, loaded.Info.ObservationFeatures, action);
         }).ToArray();
+    }
+
+    /// <summary>One agent's entry of networks/actions.json, as the deep trainer writes it.</summary>
+    sealed record ActionMappingEntry(string Kind, float Low, float High);
+
+    /// <summary>networks/actions.json: how each agent's network output becomes its action (absent for purely discrete runs).</summary>
+    static Dictionary<string, ActionMappingEntry> ActionMappings(string path)
+    {
+        var result = new Dictionary<string, ActionMappingEntry>();
+        if (!File.Exists(path)) return result;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+            foreach (var a in doc.RootElement.EnumerateArray())
+            {
+                var m = a.GetProperty("mapping");
+                result[a.GetProperty("agent_id").GetString()!] =
+                    new(m.GetProperty("kind").GetString()!, m.GetProperty("low").GetSingle(), m.GetProperty("high").GetSingle());
+            }
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new UsageException($"{path} is malformed: {e.Message.Split('\n')[0]}");
+        }
+        return result;
     }
 }
