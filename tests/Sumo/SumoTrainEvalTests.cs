@@ -1,0 +1,130 @@
+using System.Text.Json;
+using Xunit;
+using MarlEdge.Shared.Games;
+using MarlEdge.Trainer.Deep.Envs;
+using MarlEdge.Trainer.Sumo;
+using MarlEdge.Trainer.Sumo.Learning;
+
+namespace MarlEdge.Tests.Sumo;
+
+/// <summary>`./marl train` and `./marl eval` on sumo: specs, with deep learners, on the generated 2x2 grid (60 decisions per episode).</summary>
+[Collection("Sumo")]
+public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
+{
+    static readonly string[] MetricKeys = ["avg_delay", "avg_trip_time", "avg_wait", "throughput", "vehicles_in_network"];
+
+    static int Cli(string[] args, out string stdout, out string stderr)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (previousOut, previousError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { return MarlEdge.Trainer.Program.Main(args); }
+        finally
+        {
+            Console.SetOut(previousOut);
+            Console.SetError(previousError);
+            stdout = output.ToString();
+            stderr = error.ToString();
+        }
+    }
+
+    [Theory]
+    [InlineData("iql")]
+    [InlineData("ippo")]
+    public void Train_writes_a_sumo_run_folder_and_eval_reports_resco_metrics_from_tripinfo(string algo)
+    {
+        string run = scenario.NewRunFolder();
+        int code = Cli(["train", "--env", scenario.GridSpec(), "--algo", algo, "--steps", "120", "--out", run, "--quiet", "--set", algo == "iql" ? "LearningStarts=20" : "RolloutSteps=20"],
+            out string trained, out string trainError);
+        Assert.True(code == 0, trainError);
+        foreach (string file in new[] { "config.json", "deep.json", "episodes.csv", "curve.png", "summary.json", "tripinfo.xml",
+                     "networks/actions.json", "networks/observation.json", "networks/agent-0.onnx", "networks/agent-3.onnx" })
+            Assert.True(File.Exists(Path.Combine(run, file)), file);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "episodes.csv")).Length);   // header + two 60-step training episodes
+
+        using var summary = JsonDocument.Parse(trained);
+        foreach (string key in MetricKeys) Assert.True(summary.RootElement.TryGetProperty(key, out _), key);
+        Assert.True(summary.RootElement.GetProperty("throughput").GetDouble() > 0);
+
+        File.Delete(Path.Combine(run, "tripinfo.xml"));
+        code = Cli(["eval", "--run", run, "--json"], out string evaluated, out string evalError);
+        Assert.True(code == 0, evalError);
+        Assert.True(File.Exists(Path.Combine(run, "tripinfo.xml")), "eval writes tripinfo.xml into the run folder");
+        using var eval = JsonDocument.Parse(evaluated);
+        foreach (string key in MetricKeys)
+            Assert.Equal(summary.RootElement.GetProperty(key).GetDouble(), eval.RootElement.GetProperty(key).GetDouble());   // same networks, same eval seed
+        Assert.Equal(algo, eval.RootElement.GetProperty("algo").GetString());
+    }
+
+    [Fact]
+    public void Deep_registry_dispatches_sumo_specs_with_scaled_observations_and_rewards()
+    {
+        var def = DeepEnvs.Resolve(scenario.GridSpec(",obs_scale_queue=0.5,reward_scale=0.25"));
+        Assert.False(def.IsTabular);
+        using var env = Assert.IsType<SumoLearnerEnv>(def.Create());
+        Assert.Equal(4, env.Agents.Count);
+        var obs = env.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+        var raw = env.Inner.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+        var rewards = new float[4];
+        env.Reset(3, obs);
+        var joint = new JointAction(env.Agents);
+        for (int t = 0; t < 20; t++) env.Step(joint, obs, rewards);
+        var inner = env.Inner.Intersections;
+        for (int i = 0; i < 4; i++)
+        {
+            var names = env.Agents[i].Observation.FeatureNames;
+            int lanes = inner[i].IncomingLanes.Count;
+            for (int l = 0; l < lanes; l++)
+            {
+                Assert.Equal(inner[i].Queue[l] * 0.5f, obs[i][names.ToList().IndexOf($"lane:{inner[i].IncomingLanes[l].Id}:queue")], 5);
+                Assert.Equal(inner[i].Wait[l] * 0.01f, obs[i][3 * l + 2], 4);
+            }
+            Assert.Equal(-inner[i].TotalQueue() * 0.25f, rewards[i], 4);
+            Assert.Equal(env.Inputs[i].Scale.Count, names.Count);
+        }
+        Assert.Contains(rewards, r => r < 0);   // queues formed
+    }
+
+    [Fact]
+    public void Tabular_learners_on_sumo_are_refused_with_one_line()
+    {
+        int code = Cli(["train", "--env", scenario.GridSpec(), "--algo", "iql", "--tabular", "--steps", "10", "--out", scenario.NewRunFolder()], out _, out string stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("deep learner", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Train_on_a_net_without_lights_exits_2_with_one_line()
+    {
+        int code = Cli(["train", "--env", $"sumo:{scenario.NoLightsFolder}", "--algo", "iql", "--steps", "10", "--out", scenario.NewRunFolder()], out _, out string stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("no traffic lights", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void Resume_after_a_checkpoint_keeps_episodes_csv_consistent()
+    {
+        string run = scenario.NewRunFolder();
+        int code = Cli(["train", "--env", scenario.GridSpec(), "--algo", "iql", "--steps", "180", "--out", run, "--quiet", "--set", "CheckpointEvery=60,LearningStarts=20"],
+            out _, out string err);
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(run, "checkpoint.bin")));
+        // As if the run had died after its last checkpoint (step 120): the third episode and the outputs are gone.
+        var lines = File.ReadAllLines(Path.Combine(run, "episodes.csv"));
+        Assert.Equal(4, lines.Length);
+        foreach (string f in new[] { "summary.json", "tripinfo.xml" }) File.Delete(Path.Combine(run, f));
+        Directory.Delete(Path.Combine(run, "networks"), recursive: true);
+        code = Cli(["train", "--resume", run, "--quiet"], out string resumed, out err);
+        Assert.True(code == 0, err);
+        var after = File.ReadAllLines(Path.Combine(run, "episodes.csv"));
+        Assert.Equal(4, after.Length);
+        Assert.Equal(lines[..3], after[..3]);   // episodes before the checkpoint are kept as they were
+        using var doc = JsonDocument.Parse(resumed);
+        Assert.Equal(3, doc.RootElement.GetProperty("training_episodes").GetInt32());
+        Assert.True(File.Exists(Path.Combine(run, "tripinfo.xml")));
+    }
+}
