@@ -27,6 +27,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "--latency") return Latency(args.Length > 1 ? int.Parse(args[1]) : 200_000);
+        if (args.Length > 0 && args[0] == "--td") return TdPercentiles(args.Length > 1 ? int.Parse(args[1]) : 5000);
         if (args.Length > 0 && args[0] == "--cold-start") return ColdStart(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
         var config = DefaultConfig.Instance
             .AddColumn(StatisticColumn.P50, StatisticColumn.P95, StatisticColumn.Max)
@@ -80,6 +81,27 @@ public static class Program
         Console.WriteLine($"obs→action   p50 {Us(lat, 0.5):F2} µs  p99 {Us(lat, 0.99):F2} µs  p99.9 {Us(lat, 0.999):F2} µs  max {Us(lat, 1):F2} µs");
         Console.WriteLine($"raw ORT Run  p50 {Us(rawLat, 0.5):F2} µs  p99 {Us(rawLat, 0.99):F2} µs  p99.9 {Us(rawLat, 0.999):F2} µs  max {Us(rawLat, 1):F2} µs");
         Directory.Delete(dir, true);
+        return 0;
+    }
+
+    /// <summary>Percentiles of one double-DQN TD update on 32 samples, and of its parts.</summary>
+    static int TdPercentiles(int n)
+    {
+        var bench = new LearningBench();
+        bench.Setup();
+        for (int i = 0; i < 500; i++) bench.TdUpdate();
+        var t = new long[n];
+        long alloc0 = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            bench.TdUpdate();
+            t[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        long alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+        var s = t.Order().ToArray();
+        double Us(double q) => s[(int)Math.Min(s.Length - 1, q * s.Length)] * 1e6 / Stopwatch.Frequency;
+        Console.WriteLine($"TD update (batch 32, 30→64→64→4): p50 {Us(0.5):F1} µs  p90 {Us(0.9):F1} µs  p99 {Us(0.99):F1} µs  min {Us(0):F1} µs; allocated {alloc} bytes over {n}");
         return 0;
     }
 

@@ -64,15 +64,7 @@ public sealed class MlpTrainer
     /// <summary>Y = X Wᵀ + b over a batch, one SIMD dot product per output.</summary>
     public static void Dense(DenseLayer layer, ReadOnlySpan<float> x, Span<float> y, int batch)
     {
-        int inD = layer.InputDim, outD = layer.OutputDim;
-        var w = layer.Weight.AsSpan();
-        var bias = layer.Bias.AsSpan();
-        for (int b = 0; b < batch; b++)
-        {
-            var xi = x.Slice(b * inD, inD);
-            var yo = y.Slice(b * outD, outD);
-            for (int o = 0; o < outD; o++) yo[o] = Simd.Dot(w.Slice(o * inD, inD), xi) + bias[o];
-        }
+        Kernels.Forward(x, layer.Weight, layer.Bias, y, batch, layer.InputDim, layer.OutputDim);
     }
 
     /// <summary>Inference-only forward over a batch into out (no activations kept), using the trainer's scratch; allocation-free.</summary>
@@ -101,39 +93,11 @@ public sealed class MlpTrainer
             var layer = Mlp.Layers[l];
             int inD = layer.InputDim, outD = layer.OutputDim;
             var gOut = _grads[l].AsSpan(0, batch * outD);
-            var input = _acts[l].AsSpan(0, batch * inD);
-            var gw = _gw[l].AsSpan();
-            var gb = _gb[l].AsSpan();
-            gw.Clear();
-            gb.Clear();
-            for (int b = 0; b < batch; b++)
-            {
-                var go = gOut.Slice(b * outD, outD);
-                var x = input.Slice(b * inD, inD);
-                for (int o = 0; o < outD; o++)
-                {
-                    float g = go[o];
-                    if (g == 0) continue;
-                    gb[o] += g;
-                    Simd.Axpy(g, x, gw.Slice(o * inD, inD));
-                }
-            }
+            Kernels.WeightGradient(gOut, _acts[l].AsSpan(0, batch * inD), _gw[l], _gb[l], batch, inD, outD);
             if (l == 0) break;
-            // dL/d(input) = W^T gOut, then through the previous layer's activation (its output is our input).
+            // dL/d(input) = G W, then through the previous layer's activation (its output is our input).
             var gIn = _grads[l - 1].AsSpan(0, batch * inD);
-            gIn.Clear();
-            var w = layer.Weight.AsSpan();
-            for (int b = 0; b < batch; b++)
-            {
-                var go = gOut.Slice(b * outD, outD);
-                var gi = gIn.Slice(b * inD, inD);
-                for (int o = 0; o < outD; o++)
-                {
-                    float g = go[o];
-                    if (g == 0) continue;
-                    Simd.Axpy(g, w.Slice(o * inD, inD), gi);
-                }
-            }
+            Kernels.InputGradient(gOut, layer.Weight, gIn, batch, inD, outD);
             var a = _acts[l].AsSpan(0, batch * inD);
             if (Mlp.Activation == Activation.ReLU)
                 for (int i = 0; i < gIn.Length; i++) { if (a[i] <= 0) gIn[i] = 0; }
@@ -153,11 +117,7 @@ public sealed class MlpTrainer
         if (MaxGradNorm > 0)
         {
             double sq = 0;
-            for (int l = 0; l < _gw.Length; l++)
-            {
-                foreach (float g in _gw[l]) sq += g * g;
-                foreach (float g in _gb[l]) sq += g * g;
-            }
+            for (int l = 0; l < _gw.Length; l++) sq += Kernels.SumOfSquares(_gw[l]) + Kernels.SumOfSquares(_gb[l]);
             double norm = Math.Sqrt(sq);
             if (norm > MaxGradNorm) scale = (float)(MaxGradNorm / norm);
         }
@@ -171,17 +131,8 @@ public sealed class MlpTrainer
         }
     }
 
-    void Adam(float[] p, float[] g, float[] m, float[] v, float scale, float lr)
-    {
-        float b1 = Beta1, b2 = Beta2, eps = Epsilon;
-        for (int i = 0; i < p.Length; i++)
-        {
-            float gi = g[i] * scale;
-            m[i] = b1 * m[i] + (1 - b1) * gi;
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-            p[i] -= lr * m[i] / (MathF.Sqrt(v[i]) + eps);
-        }
-    }
+    void Adam(float[] p, float[] g, float[] m, float[] v, float scale, float lr) =>
+        Kernels.Adam(p, g, m, v, scale, lr, Beta1, Beta2, Epsilon);
 
     /// <summary>Copies every weight and bias of <paramref name="from"/> into <paramref name="to"/> (same shapes).</summary>
     public static void CopyWeights(Mlp from, Mlp to)
