@@ -1,5 +1,6 @@
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -17,26 +18,26 @@ public class DeepDpo : PolicyGradientBase
     public DeepDpo(DeepTask task, DeepOptions options, int? allAgents = null) : base(task, options)
     {
         _allAgents = allAgents ?? task.Agents;
-        _beta1 = full(task.Agents, (float)options.Dpo.Beta1);
-        _beta2 = full(task.Agents, (float)options.Dpo.Beta2);
+        _beta1 = tensor(Enumerable.Repeat((float)options.Dpo.Beta1, task.Agents).ToArray());
+        _beta2 = tensor(Enumerable.Repeat((float)options.Dpo.Beta2, task.Agents).ToArray());
     }
 
     protected override Tensor PolicyLoss(Tensor ratio, Tensor advantages, Tensor kl)
     {
-        var surrogate = (ratio * advantages).mean([1]) / _allAgents;                // (1/N)·L^i
-        var meanKl = kl.mean([1]).clamp_min(0);                                     // D̄_KL (≥ 0; rounding can dip below)
-        var bound = surrogate - _beta1 * (meanKl + 1e-6).sqrt() - _beta2 * meanKl;  // (1/N)L^i − β1 sqrt(D̄) − β2 D̄
+        var surrogate = (ratio * advantages).mean([1]) / S(_allAgents);                // (1/N)·L^i
+        var meanKl = kl.mean([1]).clamp_min(S(0));                                     // D̄_KL (≥ 0; rounding can dip below)
+        var bound = surrogate - _beta1 * meanKl.Plus(1e-6).sqrt() - _beta2 * meanKl;  // (1/N)L^i − β1 sqrt(D̄) − β2 D̄
         return -bound;
     }
 
     protected override void AfterIteration(Tensor meanKl)
     {
         var d = Options.Dpo;
-        var up = (meanKl > d.TargetKl * d.Tolerance).to_type(ScalarType.Float32);      // D̄ > d_target·δ → ×ω
-        var down = (meanKl < d.TargetKl / d.Tolerance).to_type(ScalarType.Float32);    // D̄ < d_target/δ → ÷ω
-        var factor = up * d.BetaFactor + down / d.BetaFactor + (1 - up - down);
-        _beta1.mul_(factor).clamp_(1e-4, 1e4);                                          // kept finite
-        _beta2.mul_(factor).clamp_(1e-4, 1e4);
+        var up = (meanKl > S(d.TargetKl * d.Tolerance)).to_type(ScalarType.Float32);      // D̄ > d_target·δ → ×ω
+        var down = (meanKl < S(d.TargetKl / d.Tolerance)).to_type(ScalarType.Float32);    // D̄ < d_target/δ → ÷ω
+        var factor = (up * S(d.BetaFactor)).Plus(down / S(d.BetaFactor)).Plus(up.Plus(down).OneMinus());   // ω, 1/ω or 1
+        _beta1.mul_(factor).clamp_(S(1e-4), S(1e4));                                          // kept finite
+        _beta2.mul_(factor).clamp_(S(1e-4), S(1e4));
         MetricValues["beta1"] = _beta1.mean().item<float>();
     }
 

@@ -2,6 +2,7 @@ using MarlEdge.Shared.Policy;
 using MarlEdge.Trainer.Deep.Nets;
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -53,28 +54,28 @@ public sealed class DeepI2q : QLearnerBase
         {
             var aStar = Q.Forward(next).argmax(2, keepdim: true);                               // a'* = argmax_a Q(o', a)
             var fNext = Ideal(next, aStar);                                                      // f(o', a'*)
-            yss = rew + Task.Gamma * (1 - done) * _qssTarget.Forward(Pair(next, fNext));         // y_ss = r + γ Q̄ss(o', f(o', a'*))
+            yss = rew.Plus(S(Task.Gamma) * done.OneMinus() * _qssTarget.Forward(Pair(next, fNext)));         // y_ss = r + γ Q̄ss(o', f(o', a'*))
             var ideal = Ideal(obs, act);                                                         // f(o, a_i)
-            yq = rew + Task.Gamma * (1 - done) * QTarget.Forward(ideal).max(2, keepdim: true).values; // y_q = r + γ max Q̄(f(o,a_i), ·)
+            yq = rew.Plus(S(Task.Gamma) * done.OneMinus() * QTarget.Forward(ideal).max(2, keepdim: true).values); // y_q = r + γ max Q̄(f(o,a_i), ·)
         }
-        var qssLoss = (_qss.Forward(Pair(obs, next)) - yss).pow(2).mean([1, 2]);                 // E[(Qss(o, o') − y_ss)²]
-        var qLoss = (Q.Forward(obs).gather(2, act) - yq).pow(2).mean([1, 2]);                   // E[(Q(o, a_i) − y_q)²]
+        var qssLoss = (_qss.Forward(Pair(obs, next)) - yss).pow(S(2)).mean([1, 2]);                 // E[(Qss(o, o') − y_ss)²]
+        var qLoss = (Q.Forward(obs).gather(2, act) - yq).pow(S(2)).mean([1, 2]);                   // E[(Q(o, a_i) − y_q)²]
 
         var f = Ideal(obs, act);
         var qssOfF = _qss.Forward(Pair(obs, f), constantParams: true);                         // Qss(o, f(o, a_i)); only f moves
-        var lambda = Options.I2q.Lambda / (qssOfF.detach().abs().mean([1, 2], keepdim: true) + 1e-6); // λ̂ = λ / mean|Qss|
-        var fLoss = (-(lambda * qssOfF) + (f - next).pow(2).sum(2, keepdim: true)).mean([1, 2]);  // −λ̂ Qss(o,f) + ||f − o'||²
+        var lambda = S(Options.I2q.Lambda) / qssOfF.detach().abs().mean([1, 2], keepdim: true).Plus(1e-6); // λ̂ = λ / mean|Qss|
+        var fLoss = (-(lambda * qssOfF)).Plus((f - next).pow(S(2)).sum(2, keepdim: true)).mean([1, 2]);  // −λ̂ Qss(o,f) + ||f − o'||²
 
         QOptimizer.ZeroGrad();
         _modelOptimizer.ZeroGrad();
-        (qLoss.sum() + qssLoss.sum() + fLoss.sum()).backward();
+        qLoss.sum().Plus(qssLoss.sum()).Plus(fLoss.sum()).backward();
         QOptimizer.Step();
         _modelOptimizer.Step();
         Updates++;
         SyncTargets();
         MetricValues["q_loss"] = qLoss.mean().item<float>();
         MetricValues["qss_loss"] = qssLoss.mean().item<float>();
-        MetricValues["f_error"] = (f - next).pow(2).sum(2).mean().item<float>();
+        MetricValues["f_error"] = (f - next).pow(S(2)).sum(2).mean().item<float>();
     }
 
     protected override void SyncAllTargets()

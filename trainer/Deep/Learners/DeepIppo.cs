@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -12,7 +13,7 @@ public sealed class DeepIppo(DeepTask task, DeepOptions options) : PolicyGradien
     protected override Tensor PolicyLoss(Tensor ratio, Tensor advantages, Tensor kl)
     {
         double eps = Options.Ppo.Clip;
-        var surrogate = minimum(ratio * advantages, ratio.clamp(1 - eps, 1 + eps) * advantages);   // min(ρÂ, clip(ρ)Â)
+        var surrogate = minimum(ratio * advantages, ratio.clamp(S(1 - eps), S(1 + eps)) * advantages);   // min(ρÂ, clip(ρ)Â)
         return -surrogate.mean([1]);                                                               // minimize −L^CLIP_i
     }
 }

@@ -1,5 +1,6 @@
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -50,8 +51,9 @@ public sealed class DeepMa2ql : DeepIql
         int learner = LearnerOf(batch.Step) - Task.FirstAgent;
         if (learner < 0 || learner >= Task.Agents || Replay.Count < Options.Q.BatchSize) return;
         using var scope = NewDisposeScope();
-        var mask = zeros(Task.ShareParams ? 1 : Task.Agents);
-        mask[Task.ShareParams ? 0 : learner] = 1;                           // only the agent whose turn it is updates
+        var flags = new float[Task.ShareParams ? 1 : Task.Agents];
+        flags[Task.ShareParams ? 0 : learner] = 1;                          // only the agent whose turn it is updates
+        var mask = tensor(flags);
         for (int k = 0; k < Options.Ma2ql.UpdatesPerTurnStep; k++) DqnUpdate(mask);
     }
 

@@ -2,6 +2,7 @@ using MarlEdge.Shared.Policy;
 using MarlEdge.Trainer.Deep.Nets;
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -87,13 +88,13 @@ public sealed class DeepMdpo : DeepDpo
                 var z = StageLatent(l);
                 latents.Add(z);
                 var x = ModelInput(obs, EncodeAction(act), z);
-                loss = loss + (_dynamics.Forward(x) - next).pow(2).sum(2).mean([1])          // ||P_θ(o, a, z^l) − o'||²
-                            + (_reward.Forward(x).squeeze(2) - rew).pow(2).mean([1]);         // (R_φ(o, a, z^l) − r)²
+                loss = loss.Plus((_dynamics.Forward(x) - next).pow(S(2)).sum(2).mean([1]))      // ||P_θ(o, a, z^l) − o'||²
+                            .Plus((_reward.Forward(x).squeeze(2) - rew).pow(S(2)).mean([1]));   // (R_φ(o, a, z^l) − r)²
             }
             if (latents.Count == _stages)                                                      // f_ζ(z^1…z^{L−1}) ≈ z^L
             {
                 var predicted = _latentPrediction.Forward(cat(latents.Take(_stages - 1).Select(z => z.detach()).ToArray(), 2));
-                loss = loss + (predicted - latents[^1].detach()).pow(2).sum(2).mean([1]);
+                loss = loss.Plus((predicted - latents[^1].detach()).pow(S(2)).sum(2).mean([1]));
             }
             _modelOptimizer.ZeroGrad();
             loss.sum().backward();
@@ -126,7 +127,7 @@ public sealed class DeepMdpo : DeepDpo
             var nextObs = _dynamics.Forward(x);                                                 // ô' = P_θ(o, a, ẑ)
             var r = _reward.Forward(x).squeeze(2);                                              // r̂ = R_φ(o, a, ẑ)
             var value = Critic.Forward(obs).squeeze(2);
-            var ret = r + Task.Gamma * Critic.Forward(nextObs).squeeze(2);                      // r̂ + γ V(ô')
+            var ret = r.Plus(S(Task.Gamma) * Critic.Forward(nextObs).squeeze(2));                      // r̂ + γ V(ô')
             allObs.Add(obs); allAct.Add(act); allAdv.Add(ret - value); allRet.Add(ret); allOut.Add(output);
             obs = nextObs;
         }
@@ -141,10 +142,10 @@ public sealed class DeepMdpo : DeepDpo
         if (Task.IsDiscrete)
         {
             for (int k = 0; k < noise.Length; k++) noise[k] = (float)-Math.Log(-Math.Log(1 - rng.NextDouble() * (1 - 1e-12)));
-            return (output.log_softmax(2) + tensor(noise, output.shape)).argmax(2);
+            return output.log_softmax(2).Plus(tensor(noise, output.shape)).argmax(2);
         }
         for (int k = 0; k < noise.Length; k++) noise[k] = (float)rng.Normal();
-        return output + LogStdFor(output).exp() * tensor(noise, output.shape);
+        return output.Plus(LogStdFor(output).exp() * tensor(noise, output.shape));
     }
 
     public override void Save(Checkpoint c)

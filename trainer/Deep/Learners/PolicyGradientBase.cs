@@ -2,6 +2,7 @@ using MarlEdge.Shared.Policy;
 using MarlEdge.Trainer.Deep.Nets;
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -41,7 +42,8 @@ public abstract class PolicyGradientBase : IDeepLearner
         if (task.IsDiscrete) Head = new CategoricalHead();
         else
         {
-            LogStd = full(task.ShareParams ? 1 : task.Agents, 1, task.ActionDim, (float)options.Ppo.InitLogStd).requires_grad_(true);
+            LogStd = tensor(Enumerable.Repeat((float)options.Ppo.InitLogStd, (task.ShareParams ? 1 : task.Agents) * task.ActionDim).ToArray(),
+                [task.ShareParams ? 1 : task.Agents, 1, task.ActionDim]).requires_grad_(true);
             parameters.Add(LogStd);
             Head = new GaussianHead(LogStd);
         }
@@ -153,7 +155,7 @@ public abstract class PolicyGradientBase : IDeepLearner
                 }
             }
         var advantages = tensor(adv, [n, m]);
-        var returns = advantages + tensor(values, [n, m]);                                          // R_t = Â_t + V(o_t)
+        var returns = advantages.Plus(tensor(values, [n, m]));                                          // R_t = Â_t + V(o_t)
         return new Samples(obs, actions, advantages, returns, ActorOut(obs).detach(), LogStd is null ? null : LogStdFor(obs).detach().clone());
     }
 
@@ -187,12 +189,12 @@ public abstract class PolicyGradientBase : IDeepLearner
                 var acts = s.Actions.index_select(1, idx);
                 var logRatio = Head.LogProb(output, acts) - oldLogp.index_select(1, idx);
                 var adv = s.Advantages.index_select(1, idx);
-                adv = (adv - adv.mean([1], keepdim: true)) / (adv.std(1, keepdim: true) + 1e-8);   // per-agent normalization
+                adv = (adv - adv.mean([1], keepdim: true)) / adv.std(1, keepdim: true).Plus(1e-8);   // per-agent normalization
                 var kl = Head.Kl(s.OldOutput.index_select(1, idx), output);                          // KL(π_old ‖ π) per sample
                 var policyLoss = PolicyLoss(logRatio.exp(), adv, kl);
-                var valueLoss = 0.5 * (Critic.Forward(obs).squeeze(2) - s.Returns.index_select(1, idx)).pow(2).mean([1]);
+                var valueLoss = S(0.5) * (Critic.Forward(obs).squeeze(2) - s.Returns.index_select(1, idx)).pow(S(2)).mean([1]);
                 var entropy = Head.Entropy(output).mean([1]);
-                var loss = policyLoss + Options.Ppo.ValueCoef * valueLoss - Options.Ppo.EntropyCoef * entropy;   // [N]
+                var loss = policyLoss.Plus(S(Options.Ppo.ValueCoef) * valueLoss) - S(Options.Ppo.EntropyCoef) * entropy;   // [N]
                 Optimizer.ZeroGrad();
                 loss.sum().backward();
                 Optimizer.Step();

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -40,10 +41,10 @@ public sealed class GaussianHead(Tensor logStd) : IPolicyHead
     public Tensor LogProb(Tensor mean, Tensor actions)
     {
         var z = (actions - mean) / LogStd.exp();
-        return (-0.5 * z.pow(2) - LogStd - HalfLog2Pi).sum(2);
+        return (S(-0.5) * z.pow(S(2)) - LogStd - S(HalfLog2Pi)).sum(2);
     }
 
-    public Tensor Entropy(Tensor mean) => (LogStd + 0.5 + HalfLog2Pi).expand_as(mean).sum(2);
+    public Tensor Entropy(Tensor mean) => LogStd.Plus(0.5 + HalfLog2Pi).expand_as(mean).sum(2);
 
     /// <summary>Between two Gaussians; the old one's log σ is the value it had when the rollout was collected.</summary>
     public Tensor Kl(Tensor oldMean, Tensor mean) => Kl(oldMean, OldLogStd ?? LogStd.detach(), mean);
@@ -53,7 +54,7 @@ public sealed class GaussianHead(Tensor logStd) : IPolicyHead
     Tensor Kl(Tensor oldMean, Tensor oldLogStd, Tensor mean)
     {
         // KL(N0‖N1) = log σ1/σ0 + (σ0² + (μ0 − μ1)²) / (2σ1²) − 1/2, per dimension
-        var var1 = (2 * LogStd).exp();
-        return (LogStd - oldLogStd + ((2 * oldLogStd).exp() + (oldMean - mean).pow(2)) / (2 * var1) - 0.5).sum(2);
+        var var1 = (S(2) * LogStd).exp();
+        return ((LogStd - oldLogStd).Plus((S(2) * oldLogStd).exp().Plus((oldMean - mean).pow(S(2))) / (S(2) * var1)) - S(0.5)).sum(2);
     }
 }

@@ -1,4 +1,6 @@
+using TorchSharp;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Nets;
 
@@ -41,12 +43,14 @@ public sealed class BatchedAdam : IDisposable
         foreach (var p in _params)
         {
             if (p.grad is null) continue;
-            var s = p.grad.pow(2).reshape(p.shape[0], -1).sum(1);
-            sq = sq is null ? s : sq + s;
+            var s = p.grad.pow(S(2)).reshape(p.shape[0], -1).sum(1);
+            sq = sq is null ? s : sq.Plus(s);
         }
         if (sq is null) return;
-        var scale = (_maxGradNorm / (sq.sqrt() + 1e-6)).clamp_max(1.0);
+        var scale = (S(_maxGradNorm) / sq.sqrt().Plus(1e-6)).clamp_max(S(1.0));
         double c1 = 1 - Math.Pow(_beta1, Steps), c2 = 1 - Math.Pow(_beta2, Steps);
+        // Values that change every step are explicit Scalars kept alive by `using` until the ops have run (see Scalars).
+        using Scalar c1s = Owned(c1), c2s = Owned(c2), lr = Owned(LearningRate);
         for (int k = 0; k < _params.Length; k++)
         {
             var p = _params[k];
@@ -55,14 +59,14 @@ public sealed class BatchedAdam : IDisposable
             Array.Fill(shape, 1L);
             shape[0] = p.shape[0];
             var g = p.grad * scale.reshape(shape);
-            var m = _m[k] * _beta1 + g * (1 - _beta1);
-            var v = _v[k] * _beta2 + g * g * (1 - _beta2);
-            var update = (m / c1) / ((v / c2).sqrt() + _eps) * LearningRate;
+            var m = (_m[k] * S(_beta1)).Plus(g * S(1 - _beta1));
+            var v = (_v[k] * S(_beta2)).Plus(g * g * S(1 - _beta2));
+            var update = (m / c1s) / (v / c2s).sqrt().Plus(_eps) * lr;
             if (agentMask is not null)
             {
                 var keep = agentMask.reshape(shape);
-                m = keep * m + (1 - keep) * _m[k];
-                v = keep * v + (1 - keep) * _v[k];
+                m = (keep * m).Plus(keep.OneMinus() * _m[k]);
+                v = (keep * v).Plus(keep.OneMinus() * _v[k]);
                 update = keep * update;
             }
             _m[k].copy_(m);

@@ -2,6 +2,7 @@ using MarlEdge.Shared.Numerics;
 using MarlEdge.Shared.Policy;
 using TorchSharp;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Nets;
 
@@ -43,7 +44,7 @@ public sealed class BatchedLinear : IDisposable
     {
         var w = constantParams ? Weight.detach() : Weight;
         var b = constantParams ? Bias.detach() : Bias;
-        return Shared ? bmm(x, w.expand(Agents, InputDim, OutputDim)) + b : bmm(x, w) + b;                   // y_i = x_i W_i + b_i
+        return (Shared ? bmm(x, w.expand(Agents, InputDim, OutputDim)) : bmm(x, w)).Plus(b);                   // y_i = x_i W_i + b_i
     }
 
     public IEnumerable<Tensor> Parameters() => [Weight, Bias];
