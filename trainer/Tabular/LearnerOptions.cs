@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Reflection;
 using MarlEdge.Trainer.Cli;
 
 namespace MarlEdge.Trainer.Tabular;
@@ -40,44 +38,22 @@ public sealed record LearnerOptions(
     public LearnerOptions With(string algo, string? overrides)
     {
         if (string.IsNullOrWhiteSpace(overrides)) return this;
-        var pending = overrides.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2))
-            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new UsageException($"--set expects Name=value, got '{p[0]}'"), StringComparer.OrdinalIgnoreCase);
+        var pending = SettingOverrides.Parse(overrides);
         var result = this;
         foreach (var name in For(algo).Keys)
         {
             result = name switch
             {
-                "iql" => result with { Iql = Override(result.Iql, pending) },
-                "ma2ql" => result with { Ma2ql = Override(result.Ma2ql, pending) },
-                "i2q" => result with { I2q = Override(result.I2q, pending) },
-                "policy_gradient" => result with { PolicyGradient = Override(result.PolicyGradient, pending) },
-                "ippo" => result with { Ippo = Override(result.Ippo, pending) },
-                "dpo" => result with { Dpo = Override(result.Dpo, pending) },
+                "iql" => result with { Iql = SettingOverrides.Apply(result.Iql, pending) },
+                "ma2ql" => result with { Ma2ql = SettingOverrides.Apply(result.Ma2ql, pending) },
+                "i2q" => result with { I2q = SettingOverrides.Apply(result.I2q, pending) },
+                "policy_gradient" => result with { PolicyGradient = SettingOverrides.Apply(result.PolicyGradient, pending) },
+                "ippo" => result with { Ippo = SettingOverrides.Apply(result.Ippo, pending) },
+                "dpo" => result with { Dpo = SettingOverrides.Apply(result.Dpo, pending) },
                 _ => result,
             };
         }
         if (pending.Count > 0) throw new UsageException($"--set: '{pending.Keys.First()}' is not a setting of {algo}");
         return result;
-    }
-
-    /// <summary>Rebuilds a positional record through its constructor with some parameters replaced.</summary>
-    static T Override<T>(T record, Dictionary<string, string> pending) where T : notnull
-    {
-        var ctor = typeof(T).GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
-        var args = ctor.GetParameters().Select(p =>
-        {
-            object? value = typeof(T).GetProperty(p.Name!)!.GetValue(record);
-            var key = pending.Keys.FirstOrDefault(k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase));
-            if (key is null) return value;
-            string text = pending[key];
-            pending.Remove(key);
-            try { return Convert.ChangeType(text, p.ParameterType, CultureInfo.InvariantCulture); }
-            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
-            {
-                throw new UsageException($"--set {p.Name}: '{text}' is not a valid {p.ParameterType.Name}");
-            }
-        }).ToArray();
-        return (T)ctor.Invoke(args);
     }
 }
