@@ -106,4 +106,25 @@ public class DeepRunTests
         Assert.Equal(10, m.GetProperty("high").GetSingle());
         Assert.Equal(NetworkKind.GaussianActor, PolicyOnnxReader.Read(Path.Combine(dir, "networks", "agent-1.onnx")).Network.Kind);
     }
+
+    [Theory]
+    [InlineData("diff-dpo", "dpo")]
+    [InlineData("diff-i2q:n=3", "iql")]
+    [InlineData("random-sg:states=6,agents=2,actions=3,seed=1", "ippo")]
+    public void EvalOfADeepRunPrintsItsSummary(string env, string algo)
+    {
+        string dir = Temp();
+        Train(env, algo, 640, 0, dir);
+        var output = new StringWriter();
+        var stdout = Console.Out;
+        Console.SetOut(output);
+        try { Assert.Equal(0, Trainer.Program.Main(["eval", "--run", dir, "--json"])); }
+        finally { Console.SetOut(stdout); }
+        // The same object as summary.json (summary.json is indented; compare the parsed values).
+        using var printed = JsonDocument.Parse(output.ToString());
+        using var saved = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        Assert.Equal(Normalize(saved.RootElement), Normalize(printed.RootElement));
+    }
+
+    static string Normalize(JsonElement e) => JsonSerializer.Serialize(e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString()));
 }

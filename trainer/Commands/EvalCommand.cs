@@ -8,7 +8,7 @@ namespace MarlEdge.Trainer.Commands;
 public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
-    public string Summary => "evaluate a run folder's policy (exactly, on tabular games)";
+    public string Summary => "evaluate a run folder's policy (exactly, on tabular games; deep runs too)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
     public string Help => """
         usage: marl eval --run DIR [--json]
@@ -17,6 +17,9 @@ public sealed class EvalCommand : ICommand
         V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
         exploitability = Σ_i (best response of agent i − V^π). mean_return is the mean undiscounted return of 1000
         sampled episodes with the run's seed. The object is the same as the run's summary.json.
+        Deep runs (marl train without --tabular): on tabular games the same exact scores of policy.json; on continuous
+        games (diff-i2q, diff-dpo) mean_return is the mean return of 100 greedy episodes of networks/agent-<i>.onnx
+        (Gaussian policies act with their mean), the episodes summary.json was computed on.
 
           --run DIR   a folder written by marl train
           --json      print one JSON object (otherwise a table)
@@ -29,11 +32,15 @@ public sealed class EvalCommand : ICommand
         args.RejectUnknown();
         var config = folder.ReadConfig();
         if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes: 1);
-        if (!config.Tabular) throw new UsageException("only tabular runs can be evaluated so far");
-        var game = GameSpecs.RequireTabular(config.Env);
-        var policy = TabularPolicy.Read(folder.PolicyPath);
-        policy.CheckFits(game);
-        var summary = TabularSummaries.Of(game, config.Env, config.Algo, config.Seed, config.Steps, policy);
+        RunSummary summary;
+        if (!config.Tabular) summary = Deep.Training.DeepRun.Evaluate(folder);   // deep runs: the object of their summary.json
+        else
+        {
+            var game = GameSpecs.RequireTabular(config.Env);
+            var policy = TabularPolicy.Read(folder.PolicyPath);
+            policy.CheckFits(game);
+            summary = TabularSummaries.Of(game, config.Env, config.Algo, config.Seed, config.Steps, policy);
+        }
         if (json) Console.WriteLine(JsonSerializer.Serialize(summary));
         else
         {

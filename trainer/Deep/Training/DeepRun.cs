@@ -78,14 +78,54 @@ public static class DeepRun
             policy.Write(folder.PolicyPath);
             summary = TabularSummaries.Of(game, spec.Env.Spec, spec.Algo, spec.Seed, spec.Steps, policy);
         }
-        else
-        {
-            const int episodes = 100;
-            double mean = DeepEvaluation.GreedyReturn(spec.Env, trainer.Learner, episodes, trainer.Mapping.LearnerDiscrete, trainer.Mapping.Dim);
-            summary = new RunSummary(spec.Env.Spec, spec.Algo, spec.Seed, spec.Steps, mean, episodes);
-        }
+        else summary = GreedySummary(folder, spec.Env, spec.Algo, spec.Seed, spec.Steps, trainer.Mapping);
         folder.WriteSummary(summary);
         return summary;
+    }
+
+    const int GreedyEpisodes = 100;
+
+    /// <summary>Continuous games: the mean return of 100 greedy episodes of the exported networks (what a device runs).</summary>
+    static RunSummary GreedySummary(RunFolder folder, DeepEnvDefinition env, string algo, int seed, long steps, ActionMapping mapping)
+    {
+        using var probe = env.Create();
+        using var deployed = DeployedPolicy.Read(Path.Combine(folder.Path, RunPolicies.NetworksFolder), probe.Agents.Count);
+        double mean = DeepEvaluation.GreedyReturn(env, deployed, GreedyEpisodes, mapping.LearnerDiscrete, mapping.Dim);
+        return new RunSummary(env.Spec, algo, seed, steps, mean, GreedyEpisodes);
+    }
+
+    /// <summary>
+    /// ./marl eval on a deep run: the same object as its summary.json, recomputed from the run's outputs. Tabular games: exact
+    /// scores of policy.json. Continuous games: greedy episodes of networks/agent-&lt;i&gt;.onnx with networks/actions.json.
+    /// </summary>
+    public static RunSummary Evaluate(RunFolder folder)
+    {
+        string path = Path.Combine(folder.Path, DeepFile);
+        if (!File.Exists(path)) throw new UsageException($"'{folder.Path}' is not a deep run folder (no {DeepFile})");
+        DeepRunFile file;
+        try { file = JsonSerializer.Deserialize<DeepRunFile>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new UsageException($"{path} is malformed: {e.Message.Split('\n')[0]}"); }
+        var env = DeepEnvs.Resolve(file.Env);
+        if (env.Game is { } game)
+        {
+            if (!File.Exists(folder.PolicyPath)) throw new UsageException($"'{folder.PolicyPath}' is missing: the run did not finish");
+            var policy = MarlEdge.Shared.Games.TabularPolicy.Read(folder.PolicyPath);
+            policy.CheckFits(game);
+            return TabularSummaries.Of(game, file.Env, file.Algo, file.Seed, file.Steps, policy);
+        }
+        string actions = Path.Combine(folder.Path, RunPolicies.NetworksFolder, ActionsFile);
+        if (!File.Exists(actions)) throw new UsageException($"'{actions}' is missing: the run did not finish");
+        ActionMapping mapping;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(actions));
+            mapping = doc.RootElement[0].GetProperty("mapping").Deserialize<ActionMapping>() ?? throw new JsonException("no mapping");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            throw new UsageException($"{actions} is malformed: {e.Message.Split('\n')[0]}");
+        }
+        return GreedySummary(folder, env, file.Algo, file.Seed, file.Steps, mapping);
     }
 
     static void WriteCurve(RunFolder folder, DeepRunSpec spec, IReadOnlyList<DeepCurvePoint> curve)

@@ -1,0 +1,53 @@
+using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
+using MarlEdge.Trainer.Deep.Learners;
+
+namespace MarlEdge.Trainer.Deep.Training;
+
+/// <summary>
+/// The deployed policy of a deep run: each agent's exported network (networks/agent-&lt;i&gt;.onnx, read back into managed
+/// networks) acting greedily on its own observation, as a device runs it. summary.json's greedy return on continuous games
+/// and <c>./marl eval</c> both measure this, so they agree exactly. It acts and does nothing else.
+/// </summary>
+public sealed class DeployedPolicy(IReadOnlyList<PolicyNetwork> networks) : IDeepLearner
+{
+    public static DeployedPolicy Read(string networksFolder, int agents) =>
+        new(Enumerable.Range(0, agents).Select(i =>
+        {
+            string path = Path.Combine(networksFolder, $"agent-{i}.onnx");
+            if (!File.Exists(path)) throw new Cli.UsageException($"'{path}' is missing: the run did not finish (or its networks were removed)");
+            return PolicyOnnxReader.Read(path).Network;
+        }).ToArray());
+
+    public long Updates => 0;
+    public IReadOnlyDictionary<string, double> Metrics { get; } = new Dictionary<string, double>();
+
+    public void Act(float[] obs, int envs, int[] actions, float[] continuous, long step, bool greedy)
+    {
+        for (int i = 0; i < networks.Count; i++)
+        {
+            var net = networks[i];
+            int d = net.ObservationDim, a = net.ActionSize;
+            var values = new float[a];
+            var mask = Enumerable.Repeat(1f, a).ToArray();
+            var logStd = new float[a];
+            for (int e = 0; e < envs; e++)
+            {
+                var o = obs.AsSpan((i * envs + e) * d, d);
+                switch (net)
+                {
+                    case DiscretePolicyNetwork discrete: actions[i * envs + e] = discrete.Act(o, mask, values); break;
+                    case GaussianActor gaussian: gaussian.Forward(o, continuous.AsSpan((i * envs + e) * a, a), logStd); break;   // the mean
+                    default: throw new NotSupportedException($"deep runs export Q-networks and actors, not {net.Kind.Name()}");
+                }
+            }
+        }
+    }
+
+    public void Observe(StepBatch batch) => throw new NotSupportedException("a deployed policy does not learn");
+    public float[] Probabilities(float[] obs, int batch) => throw new NotSupportedException();
+    public PolicyNetwork Network(int agent) => networks[agent];
+    public void Save(Checkpoint checkpoint) => throw new NotSupportedException();
+    public void Load(Checkpoint checkpoint) => throw new NotSupportedException();
+    public void Dispose() { }
+}
