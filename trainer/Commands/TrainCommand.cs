@@ -63,7 +63,7 @@ public sealed class TrainCommand : ICommand
         if (Sumo.SumoScenario.IsSumoSpec(env))
         {
             if (tabular) throw new UsageException("tabular learners need discretized observations, which SUMO scenarios do not offer yet: train a deep learner (drop --tabular)");
-            var sumoOptions = Sumo.Learning.SumoTraining.DefaultOptions.With(algo, set);
+            var sumoOptions = Sumo.Learning.SumoTraining.OptionsFor(env, algo, set);
             Console.WriteLine(Sumo.Learning.SumoTraining.Start(new RunFolder(outDir), env, algo, sumoOptions, steps, seed, share, quiet).ToJsonString());
             return 0;
         }

@@ -54,7 +54,7 @@ public sealed class RescoBenchCommand : ICommand
         args.RejectUnknown();
         foreach (string l in learners)
             if (!DeepOptions.Algorithms.Contains(l)) throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)})");
-        foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);   // refuse a bad --set before hours of SUMO
+        foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);      // refuse a bad --set before hours of SUMO
         resco ??= SumoBenchCommand.DefaultRescoFolder() ?? throw new UsageException("cannot find ../shared/scenarios/resco next to the repository; pass --resco DIR");
         Directory.CreateDirectory(outDir);
 
@@ -82,7 +82,7 @@ public sealed class RescoBenchCommand : ICommand
                 for (int seed = 0; seed < seeds; seed++)
                 {
                     var runFolder = new RunFolder(Path.Combine(outDir, name, $"{algo}-seed{seed}"));
-                    var options = SumoTraining.DefaultOptions.With(algo, set);
+                    var options = SumoTraining.OptionsFor(spec, algo, set);
                     long steps = (long)scenario.Config.DecisionsPerEpisode * episodes;
                     Log($"{name}: training deep {algo}, seed {seed}, {episodes} episodes ({steps} steps) into {runFolder.Path}");
                     var clock = Stopwatch.StartNew();

@@ -34,6 +34,17 @@ public static class SumoTraining
     public static DeepOptions DefaultOptions =>
         DeepOptions.Default with { Common = DeepOptions.Default.Common with { Envs = 1, EvalEpisodes = 0, CurvePoints = 100 } };
 
+    /// <summary>
+    /// The options of a deep run on a scenario: <see cref="DefaultOptions"/> plus a checkpoint every 10 episodes (so a run
+    /// whose SUMO dies resumes from at most 10 episodes back), then the user's --set.
+    /// </summary>
+    public static DeepOptions OptionsFor(string spec, string algo, string? set)
+    {
+        var d = DefaultOptions;
+        d = d with { Common = d.Common with { CheckpointEvery = 10L * SumoScenario.Resolve(spec).Config.DecisionsPerEpisode } };
+        return d.With(algo, set);
+    }
+
     /// <summary>Whether a run folder holds a deep run on a sumo: environment.</summary>
     public static bool IsSumoRun(string folder)
     {
