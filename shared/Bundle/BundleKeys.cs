@@ -10,9 +10,8 @@ public static class BundleKeys
     public static string Generate(string keyPrefix)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        AtomicFile.WriteAllText(keyPrefix + ".pem", key.ExportPkcs8PrivateKeyPem() + "\n");
+        AtomicFile.WriteAllText(keyPrefix + ".pem", key.ExportPkcs8PrivateKeyPem() + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         AtomicFile.WriteAllText(keyPrefix + ".pub.pem", key.ExportSubjectPublicKeyInfoPem() + "\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(keyPrefix + ".pem", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return KeyId(key);
     }
 

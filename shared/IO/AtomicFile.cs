@@ -5,7 +5,8 @@ namespace MarlEdge.Shared.IO;
 /// <summary>Writes files so that a crash at any moment leaves either the old file or the new one: temp file, fsync, rename.</summary>
 public static class AtomicFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    /// <param name="unixMode">the file's permissions from the moment it exists (for secrets such as private keys); the umask applies otherwise</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, UnixFileMode? unixMode = null)
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
@@ -13,7 +14,9 @@ public static class AtomicFile
         string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (unixMode is { } mode && !OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+            using (var fs = new FileStream(tmp, options))
             {
                 fs.Write(bytes);
                 fs.Flush(flushToDisk: true);
@@ -27,7 +30,7 @@ public static class AtomicFile
         }
     }
 
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+    public static void WriteAllText(string path, string text, UnixFileMode? unixMode = null) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text), unixMode);
 
     /// <summary>Makes the rename itself durable (fsync of the directory) on Unix.</summary>
     static void SyncDirectory(string dir)

@@ -42,6 +42,7 @@ public class ExportCommandTests : IDisposable
         string key = Path.Combine(_root, "key");
         Assert.Equal(0, Run(new KeygenCommand(), "--out", key));
         Assert.Throws<UsageException>(() => Run(new KeygenCommand(), "--out", key)); // never overwrites a private key silently
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key + ".pem")); // private from its first byte
         string bundle = Path.Combine(_root, "bundle");
         Assert.Equal(0, Run(new ExportCommand(), "--run", run, "--out", bundle, "--sign-key", key + ".pem"));
 
