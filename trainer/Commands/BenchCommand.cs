@@ -26,8 +26,8 @@ public sealed class BenchCommand : ICommand
 
         deep-claims  trains the deep learners (TorchSharp) on diff-dpo, diff-i2q, lstage L=4 and random-sg 30/3/5 and prints
                      issue 3's acceptance table plus reproducibility; writes deep-claims.md, .json and .png to --out.
-                     --quick runs 3 seeds with smaller budgets. --threads defaults to 1 (parallel runs in one process hit a
-                     libtorch race). Exit code 1 if a claim does not hold.
+                     --quick runs 2 seeds with smaller budgets (CI-sized). --threads N: runs in parallel (default 2; the
+                     figures do not depend on it). About 25 minutes on 2 cores. Exit code 1 if a claim does not hold.
         deep-speed   env steps/s and gradient updates/s of each deep learner, batched vs a per-agent loop, and the RSS
                      growth of deep IQL between --rss-from (default 100000) and --rss-to (default 1000000) env steps
         """;
@@ -63,7 +63,7 @@ public sealed class BenchCommand : ICommand
             case "deep-claims":
             {
                 bool quick = args.Flag("quick");
-                int threads = args.Int("threads", 1, 1);   // runs in parallel threads crash inside libtorch (scalar_tensor race): 1 until fixed
+                int threads = args.Int("threads", 2, 1);   // parallel runs in one process (the temporary-Scalar race is fixed: Deep/Nets/Scalars.cs)
                 string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "bench");
                 args.RejectUnknown();
                 var bench = new Deep.Bench.DeepClaimsBench(quick, threads, m => Console.Error.WriteLine(m));

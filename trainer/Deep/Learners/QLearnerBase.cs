@@ -30,7 +30,10 @@ public abstract class QLearnerBase : IDeepLearner
         QTarget = new BatchedMlp(task.Agents, [task.ObsDim, h, h, task.Discrete], Activation.ReLU, task.ShareParams, i => task.RngFor(i, InitPurpose));
         QTarget.CopyFrom(Q);
         QOptimizer = new BatchedAdam(Q.Parameters(), options.Common.LearningRate);
-        Replay = new ReplayBuffer(task.Agents, task.ObsDim, Math.Max(options.Q.BatchSize, options.Q.BufferSize));
+        // A run of TotalSteps transitions never fills more than TotalSteps slots: the same ring, without allocating the rest
+        // (lstage L=4's one-hot observations are 7381 floats, and BufferSize of them per agent is gigabytes).
+        long capacity = Math.Min(options.Q.BufferSize, Math.Max(1, task.TotalSteps));
+        Replay = new ReplayBuffer(task.Agents, task.ObsDim, (int)Math.Max(options.Q.BatchSize, capacity));
     }
 
     /// <summary>Linear ε schedule: EpsilonStart → EpsilonEnd over ExplorationFraction of the budget.</summary>
