@@ -36,7 +36,8 @@ public static class DeepSpeedBench
 
     static (double Steps, double Updates) Measure(DeepEnvDefinition def, string algo, long steps, bool batched)
     {
-        var options = DeepOptions.Default.With(algo, "LearningStarts=0,CurvePoints=1,EvalEpisodes=0");
+        // Q-learners start updating at once (LearningStarts is theirs only); everything else keeps the defaults.
+        var options = DeepOptions.Default.With(algo, algo is "iql" or "ma2ql" or "i2q" ? "LearningStarts=0,CurvePoints=1,EvalEpisodes=0" : "CurvePoints=1,EvalEpisodes=0");
         using var vec = new VecEnv(def, options.Common.Envs, 0, true);
         var task = new DeepTask(vec.Agents, 0, vec.ObsDim, vec.Mapping.LearnerActions, 0, def.Game!.Gamma, options.Common.Envs, steps, 0, false, def.Game.Horizon);
         using IDeepLearner learner = batched ? LearnerFactory.Create(algo, task, options, vec.Agents) : new PerAgentLoop(algo, task, options);
