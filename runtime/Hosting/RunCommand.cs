@@ -37,7 +37,7 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
                     {
                         double ms = (rt.Metrics.FirstDecisionTimestamp - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency;
                         double sinceProcess = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-                        Console.Out.WriteLine($"first decision: {ms:F1} ms after Main, {sinceProcess:F1} ms after process start");
+                        Console.Out.WriteLine($"first decision: {ms:F1} ms after Main, {sinceProcess:F1} ms after process start ({RunCommand.Phases})");
                     }
                 });
                 log.LogInformation("control loop stopped after {Periods} periods; outputs in the safe state ({Safe})", rt.Metrics.Periods, rt.Config.Safety.SafeState);
@@ -138,14 +138,17 @@ public static class RunCommand
             return 2;
         }
 
+        // The bundle check and ONNX Runtime session load overlap the host's construction (cold start).
+        var runtimeTask = Task.Run(() => new EdgeRuntime(cfg));
         var builder = Host.CreateApplicationBuilder([]);
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService()) builder.Logging.AddSystemdConsole();
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        Mark("config");
         EdgeRuntime runtime;
-        try { runtime = new EdgeRuntime(cfg); }
+        try { runtime = runtimeTask.GetAwaiter().GetResult(); Mark("bundle+ORT"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
         {
             return Fail(stderr, $"cannot open the device I/O: {e.Message}");
@@ -157,9 +160,15 @@ public static class RunCommand
         if (cfg.Telemetry.Enabled) builder.Services.AddHostedService<TelemetryService>();
         builder.Services.AddHostedService<ControlService>();
         using var host = builder.Build();
+        Mark("host built");
         host.Run();
         return Environment.ExitCode;
     }
+
+    internal static string Phases = "";
+
+    static void Mark(string phase) =>
+        Phases += $"{(Phases.Length > 0 ? ", " : "")}{phase} at {(Stopwatch.GetTimestamp() - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency:F0} ms";
 
     static int Fail(TextWriter stderr, string message)
     {

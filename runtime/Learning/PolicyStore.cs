@@ -64,11 +64,15 @@ public sealed class PolicyStore
         AgentId = agentId;
     }
 
-    /// <summary>Verifies the bundle and returns the newest loadable version of this device's agent. Throws <see cref="BundleException"/>.</summary>
+    /// <summary>
+    /// Verifies the bundle (signature, contract, sha256 of every file, ONNX-ness, finite weights, shapes against the manifest) and
+    /// returns the newest loadable version of this device's agent. Throws <see cref="BundleException"/>. Loading the model in ONNX
+    /// Runtime is left to the caller's runner (one session, not two: cold start), whose construction checks the ports again.
+    /// </summary>
     public ActivePolicy Load(string? trustKeyPath)
     {
         using ECDsa? key = trustKeyPath is null ? null : BundleKeys.LoadPublic(trustKeyPath);
-        var bundle = BundleValidator.Validate(BundleDir, key);
+        var bundle = BundleReader.Read(BundleDir, key);
         var agent = bundle.Agents.FirstOrDefault(a => a.Entry.Id == AgentId)
                     ?? throw new BundleException($"the bundle has no agent '{AgentId}' (it has {string.Join(", ", bundle.Agents.Select(a => a.Entry.Id))})");
         string bundleSha = Sha256Hex.Of(agent.ModelBytes);
