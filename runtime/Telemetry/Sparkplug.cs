@@ -213,7 +213,7 @@ public sealed class SparkplugNode : IAsyncDisposable
             catch (Exception e)
             {
                 Interlocked.Increment(ref PublishFailures);
-                _log?.Invoke($"telemetry: {e.GetType().Name}: {e.Message.Split('\n')[0]}; retrying in {backoffMs} ms");
+                _log?.Invoke($"telemetry: {e.GetType().Name}: {e.Message.Split('\n')[0]} ({e.GetBaseException().Message.Split('\n')[0]}); retrying in {backoffMs} ms");
                 try { await Task.Delay(backoffMs, stop); } catch (OperationCanceledException) { break; }
                 backoffMs = Math.Min(backoffMs * 2, 5000);
             }

@@ -102,6 +102,8 @@ sealed class Mosquitto : IDisposable
     {
         if (!File.Exists(Binary))
             throw new InvalidOperationException($"mosquitto is required for this test but {Binary} does not exist: install it with `apt-get install mosquitto`");
+        // mosquitto started as root runs as its own user: it must be able to write its persistence file here.
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_111_111);
         File.WriteAllText(Path.Combine(_dir, "mosquitto.conf"), $"""
             listener {Port} 127.0.0.1
             allow_anonymous true
