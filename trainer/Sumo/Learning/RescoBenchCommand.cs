@@ -20,11 +20,12 @@ public sealed class RescoBenchCommand : ICommand
 {
     public string Name => "resco-bench";
     public string Summary => "train deep learners on RESCO grid4x4/arterial4x4 and print the table with the four baselines";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "no-baselines" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "no-baselines", "replot" };
 
     public string Help => """
         usage: marl resco-bench [--episodes N] [--learners iql,ippo] [--seeds K] [--scenarios grid4x4,arterial4x4]
                                 [--resco DIR] [--out DIR] [--set K=V,...] [--no-baselines] [--json]
+               marl resco-bench --replot --out DIR
 
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
         static, fixed, maxpressure and greedy (seed 0), then trains each deep learner for N one-hour episodes with seeds
@@ -39,6 +40,7 @@ public sealed class RescoBenchCommand : ICommand
           --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
           --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
           --json         print the result object instead of the table
+          --replot       only redraw the curves of the finished bench in --out
         """;
 
     public int Run(CommandArgs args)
@@ -51,7 +53,9 @@ public sealed class RescoBenchCommand : ICommand
         string? set = args.String("set");
         string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "resco-bench");
         bool json = args.Flag("json"), baselines = !args.Flag("no-baselines");
+        bool replot = args.Flag("replot");
         args.RejectUnknown();
+        if (replot) return Replot(outDir);
         foreach (string l in learners)
             if (!DeepOptions.Algorithms.Contains(l)) throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)})");
         foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);      // refuse a bad --set before hours of SUMO
@@ -138,14 +142,52 @@ public sealed class RescoBenchCommand : ICommand
         return 0;
     }
 
+    /// <summary>Average delay per training episode of every learner and seed, with the fixed and max-pressure baselines as lines; legend outside.</summary>
     static void WriteCurves(string path, string name, List<(string Label, double[] X, double[] Y)> curves, JsonObject bench)
     {
         double last = curves.Max(c => c.X.Length > 0 ? c.X[^1] : 1);
-        var series = new List<(string, double[], double[])>(curves);
+        var plot = new ScottPlot.Plot();
+        foreach (var (label, x, y) in curves)
+        {
+            var line = plot.Add.ScatterLine(x, y);
+            line.LegendText = label;
+            line.LineWidth = 2;
+        }
         foreach (var run in bench["runs"]!.AsArray())
             if (run!["algo"]!.GetValue<string>() is "maxpressure" or "fixed" && run["avg_delay"]?.GetValue<double>() is double d)
-                series.Add(($"{run["algo"]} (baseline)", [1, last], [d, d]));
-        CurvePlot.Write(path, $"{name}: average delay per training episode", "training episode", "average delay (s, mean timeLoss)", series);
+            {
+                var line = plot.Add.ScatterLine(new[] { 1.0, last }, new[] { d, d });
+                line.LegendText = $"{run["algo"]} (baseline, {d:0.0} s)";
+                line.LinePattern = ScottPlot.LinePattern.Dashed;
+                line.LineWidth = 2;
+            }
+        plot.Title($"{name}: average delay per training episode");
+        plot.XLabel("training episode");
+        plot.YLabel("average delay (s, mean timeLoss)");
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1150, 520, ScottPlot.ImageFormat.Png));
+    }
+
+    /// <summary>Redraws &lt;scenario&gt;-curves.png from a finished bench folder (resco-bench.json and the runs' episodes.csv).</summary>
+    static int Replot(string outDir)
+    {
+        string file = Path.Combine(outDir, "resco-bench.json");
+        if (!File.Exists(file)) throw new UsageException($"{file} not found: --replot needs a finished bench folder");
+        var result = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        foreach (var scenario in result["scenarios"]!.AsArray())
+        {
+            string name = scenario!["scenario"]!.GetValue<string>();
+            var curves = new List<(string, double[], double[])>();
+            foreach (var learner in scenario["learners"]?.AsArray() ?? [])
+                for (int seed = 0; seed < learner!["seeds"]!.GetValue<int>(); seed++)
+                {
+                    string algo = learner["algo"]!.GetValue<string>();
+                    var log = SumoTraining.ReadEpisodes(new RunFolder(Path.Combine(outDir, name, $"{algo}-seed{seed}")));
+                    curves.Add(($"{algo} seed {seed} (training episodes)", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray()));
+                }
+            if (curves.Count > 0) WriteCurves(Path.Combine(outDir, $"{name}-curves.png"), name, curves, scenario.AsObject());
+        }
+        return 0;
     }
 
     static string Markdown(List<string[]> rows, int episodes)
