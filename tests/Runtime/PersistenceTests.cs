@@ -55,7 +55,7 @@ public class PersistenceTests
             p = store.Load(null);
         }
         Assert.Equal(6, p.Version);
-        var files = Directory.GetFiles(dev.BundleDir, "*.learned-v*.onnx").Select(Path.GetFileName).Order().ToArray();
+        var files = Directory.GetFiles(dev.BundleDir, "*.learned-v*.onnx").Select(f => Path.GetFileName(f)!).Order().ToArray();
         Assert.Equal(["agent-0.learned-v5.onnx", "agent-0.learned-v6.onnx"], files);
     }
 
