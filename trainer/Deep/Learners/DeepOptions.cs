@@ -1,4 +1,3 @@
-using System.Globalization;
 using MarlEdge.Trainer.Cli;
 
 namespace MarlEdge.Trainer.Deep.Learners;
@@ -82,44 +81,23 @@ public sealed record DeepOptions(CommonOptions Common, QOptions Q, Ma2qlDeepOpti
     public DeepOptions With(string algo, string? overrides)
     {
         if (string.IsNullOrWhiteSpace(overrides)) { For(algo); return this; }
-        var pending = overrides.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split('=', 2))
-            .ToDictionary(p => p[0], p => p.Length == 2 ? p[1] : throw new UsageException($"--set expects Name=value, got '{p[0]}'"), StringComparer.OrdinalIgnoreCase);
+        var pending = SettingOverrides.Parse(overrides);
         var r = this;
         foreach (var name in For(algo).Keys)
             r = name switch
             {
-                "common" => r with { Common = Override(r.Common, pending) },
-                "q" => r with { Q = Override(r.Q, pending) },
-                "ma2ql" => r with { Ma2ql = Override(r.Ma2ql, pending) },
-                "i2q" => r with { I2q = Override(r.I2q, pending) },
-                "ppo" => r with { Ppo = Override(r.Ppo, pending) },
-                "dpo" => r with { Dpo = Override(r.Dpo, pending) },
-                "mdpo" => r with { Mdpo = Override(r.Mdpo, pending) },
+                "common" => r with { Common = SettingOverrides.Apply(r.Common, pending) },
+                "q" => r with { Q = SettingOverrides.Apply(r.Q, pending) },
+                "ma2ql" => r with { Ma2ql = SettingOverrides.Apply(r.Ma2ql, pending) },
+                "i2q" => r with { I2q = SettingOverrides.Apply(r.I2q, pending) },
+                "ppo" => r with { Ppo = SettingOverrides.Apply(r.Ppo, pending) },
+                "dpo" => r with { Dpo = SettingOverrides.Apply(r.Dpo, pending) },
+                "mdpo" => r with { Mdpo = SettingOverrides.Apply(r.Mdpo, pending) },
                 _ => r,
             };
         if (pending.Count > 0) throw new UsageException($"--set: '{pending.Keys.First()}' is not a setting of deep {algo}");
         if (r.Common.Envs < 1) throw new UsageException($"--set Envs must be at least 1, got {r.Common.Envs}");
         if (r.Common.Threads < 1) throw new UsageException($"--set Threads must be at least 1, got {r.Common.Threads}");
         return r;
-    }
-
-    static T Override<T>(T record, Dictionary<string, string> pending) where T : notnull
-    {
-        var ctor = typeof(T).GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
-        var args = ctor.GetParameters().Select(p =>
-        {
-            object? value = typeof(T).GetProperty(p.Name!)!.GetValue(record);
-            var key = pending.Keys.FirstOrDefault(k => string.Equals(k, p.Name, StringComparison.OrdinalIgnoreCase));
-            if (key is null) return value;
-            string text = pending[key];
-            pending.Remove(key);
-            try { return Convert.ChangeType(text, p.ParameterType, CultureInfo.InvariantCulture); }
-            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
-            {
-                throw new UsageException($"--set {p.Name}: '{text}' is not a valid {p.ParameterType.Name}");
-            }
-        }).ToArray();
-        return (T)ctor.Invoke(args);
     }
 }
