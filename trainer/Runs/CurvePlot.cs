@@ -26,7 +26,7 @@ public static class CurvePlot
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(categories is null ? Alignment.LowerRight : Alignment.LowerLeft);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 520, ImageFormat.Png));
     }
 }
