@@ -25,7 +25,7 @@ public static class Program
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
             Console.WriteLine("marl: train, evaluate and export fully decentralized multi-agent policies\n\nusage: marl <command> [options]   (marl <command> --help for each)\n\ncommands:");
-            foreach (var c in Commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+            foreach (var c in Commands) Console.WriteLine($"  {c.Name,-14} {c.Summary}");
             return args.Length == 0 ? 2 : 0;
         }
         var command = Commands.FirstOrDefault(c => c.Name == args[0]);
