@@ -39,10 +39,10 @@ public static class ExactEvaluator
     public static double BestResponse(TabularGame g, TabularPolicy policy, int agent) =>
         FromStart(g, FiniteMdp.Marginal(g, policy, agent).SolveOptimal());
 
-    public static ExactScores Score(TabularGame g, TabularPolicy policy, double? optimal = null, double? uniform = null, bool withExploitability = true)
+    public static ExactScores Score(TabularGame g, TabularPolicy policy)
     {
         double v = Value(g, policy);
-        var br = withExploitability ? Enumerable.Range(0, g.NumAgents).Select(i => BestResponse(g, policy, i)).ToArray() : Array.Empty<double>();
-        return new ExactScores(optimal ?? Optimal(g), uniform ?? Uniform(g), v, br);
+        var br = Enumerable.Range(0, g.NumAgents).Select(i => BestResponse(g, policy, i)).ToArray();
+        return new ExactScores(Optimal(g), Uniform(g), v, br);
     }
 }
