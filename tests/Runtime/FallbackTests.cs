@@ -7,6 +7,7 @@ using Xunit;
 namespace MarlEdge.Tests.Runtime;
 
 /// <summary>The fallback controller takes over on each listed fault and hands back after the healthy period (10 s = 100 periods).</summary>
+[Collection(RealTimeCollection.Name)]
 public class FallbackTests
 {
     static ScriptedRunner Greedy(Func<bool>? nan = null, Func<int>? sleepMs = null) => new(30, 4, (obs, mask, values) =>

@@ -7,6 +7,7 @@ using Xunit;
 
 namespace MarlEdge.Tests.Runtime;
 
+[Collection(RealTimeCollection.Name)]
 public class LearningTests
 {
     [Theory]

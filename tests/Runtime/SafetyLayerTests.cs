@@ -12,6 +12,7 @@ namespace MarlEdge.Tests.Runtime;
 /// timing checker follows every group: yellow lasts yellow_s, green lasts between min_green_s and max_green_s, and a group turns
 /// green only after every conflicting group has been red for all_red_s.
 /// </summary>
+[Collection(RealTimeCollection.Name)]
 public class SafetyLayerTests
 {
     sealed class Scope

@@ -56,6 +56,7 @@ sealed class SparkplugSubscriber : IAsyncDisposable
     }
 }
 
+[Collection(RealTimeCollection.Name)]
 public class TelemetryTests
 {
     static TelemetryConfig Config(int port, string queueDir, int capacity, string broker = "external") => new()

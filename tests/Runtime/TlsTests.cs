@@ -9,6 +9,7 @@ using Xunit;
 namespace MarlEdge.Tests.Runtime;
 
 /// <summary>Telemetry over TLS to a real mosquitto that requires a client certificate: server validated against ca_file and host name.</summary>
+[Collection(RealTimeCollection.Name)]
 public class TlsTests
 {
     static X509Certificate2 Ca(string cn, out ECDsa key)

@@ -33,5 +33,5 @@ public sealed class SumoScenarioFixture : IDisposable
     }
 }
 
-[CollectionDefinition("Sumo")]
+[CollectionDefinition("Sumo", DisableParallelization = true)] // real SUMO processes and wall-clock timing: run alone, after the parallel tests
 public sealed class SumoCollection : ICollectionFixture<SumoScenarioFixture>;
