@@ -112,25 +112,17 @@ static class ConfigSemantics
     }
 
     /// <summary>The line of a key path such as signal.phases[1].greens[0]; the nearest existing parent's line otherwise.</summary>
-    public static int LineOf(YamlMappingNode root, string path)
-    {
-        YamlNode node = root;
-        foreach (var part in Parts(path))
-        {
-            YamlNode? next = part switch
-            {
-                int i when node is YamlSequenceNode seq && i < seq.Children.Count => seq.Children[i],
-                string k when node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(k), out var v) => v,
-                _ => null,
-            };
-            if (next is null) break;
-            node = next;
-        }
-        return (int)node.Start.Line;
-    }
+    public static int LineOf(YamlMappingNode root, string path) => (int)Walk(root, path).Deepest.Start.Line;
 
     public static YamlNode? FindNode(YamlMappingNode root, string path)
     {
+        var (deepest, complete) = Walk(root, path);
+        return complete ? deepest : null;
+    }
+
+    /// <summary>Follows a key path as far as it exists: the deepest node reached, and whether the whole path was there.</summary>
+    static (YamlNode Deepest, bool Complete) Walk(YamlMappingNode root, string path)
+    {
         YamlNode node = root;
         foreach (var part in Parts(path))
         {
@@ -140,10 +132,10 @@ static class ConfigSemantics
                 string k when node is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode(k), out var v) => v,
                 _ => null,
             };
-            if (next is null) return null;
+            if (next is null) return (node, false);
             node = next;
         }
-        return node;
+        return (node, true);
     }
 
     static IEnumerable<object> Parts(string path)
