@@ -15,6 +15,7 @@ public sealed class MlpTrainer
     readonly float[][] _gw, _gb;       // parameter gradients
     readonly float[][] _mw, _vw, _mb, _vb;
     readonly float[] _pingB, _pongB;
+    readonly float[] _wt;              // scratch for a layer's transposed weight (Kernels.Forward)
     public float LearningRate { get; set; }
     public float Beta1 { get; set; } = 0.9f;
     public float Beta2 { get; set; } = 0.999f;
@@ -43,6 +44,7 @@ public sealed class MlpTrainer
         }
         _pingB = new float[maxBatch * mlp.Layers.Max(l => l.OutputDim)];
         _pongB = new float[maxBatch * mlp.Layers.Max(l => l.OutputDim)];
+        _wt = new float[mlp.Layers.Max(l => l.Weight.Length)];
     }
 
     /// <summary>Forward over a batch (x is [batch, in] row-major); keeps activations for <see cref="Backward"/>. Returns the output [batch, out].</summary>
@@ -61,13 +63,12 @@ public sealed class MlpTrainer
         return _acts[^1].AsSpan(0, batch * Mlp.OutputDim);
     }
 
-    /// <summary>Y = X Wᵀ + b over a batch, one SIMD dot product per output.</summary>
-    public static void Dense(DenseLayer layer, ReadOnlySpan<float> x, Span<float> y, int batch)
-    {
-        Kernels.Forward(x, layer.Weight, layer.Bias, y, batch, layer.InputDim, layer.OutputDim);
-    }
+    /// <summary>Y = X Wᵀ + b over a batch.</summary>
+    void Dense(DenseLayer layer, ReadOnlySpan<float> x, Span<float> y, int batch) =>
+        Kernels.Forward(x, layer.Weight, layer.Bias, y, _wt.AsSpan(0, layer.Weight.Length), batch, layer.InputDim, layer.OutputDim);
 
-    /// <summary>Inference-only forward over a batch into out (no activations kept), using the trainer's scratch; allocation-free.</summary>
+    /// <summary>Inference-only forward over a batch into out (no activations kept), using the trainer's scratch; allocation-free. The
+    /// network must have this trainer's network's shapes (its target copy, say).</summary>
     public void Predict(Mlp mlp, ReadOnlySpan<float> x, int batch, Span<float> output)
     {
         ReadOnlySpan<float> input = x;
