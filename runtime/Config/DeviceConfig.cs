@@ -59,6 +59,25 @@ public sealed class LearningConfig
     public int EvalPeriods { get; init; } = 300;
     public double PromotionMargin { get; init; }
     public int KeepVersions { get; init; } = 3;
+    public DpoConfig Dpo { get; init; } = new();
+}
+
+/// <summary><c>learning.dpo</c>: DPO on a categorical-actor bundle (defaults as the trainer's deep DPO).</summary>
+public sealed class DpoConfig
+{
+    public int RolloutSteps { get; init; } = 256;
+    public int Epochs { get; init; } = 4;
+    public float GaeLambda { get; init; } = 0.95f;
+    public float Beta1 { get; init; } = 0.1f;
+    public float Beta2 { get; init; } = 0.1f;
+    public float TargetKl { get; init; } = 0.01f;
+    public float Tolerance { get; init; } = 1.5f;
+    public float BetaFactor { get; init; } = 2f;
+    /// <summary>N of (1/N)·L; null: learning.fleet_size.</summary>
+    public int? Agents { get; init; }
+    public float CriticLr { get; init; } = 1e-3f;
+    public int CriticHidden { get; init; } = 64;
+    public int CriticWarmup { get; init; } = 2;
 }
 
 public sealed class TlsConfig
@@ -187,6 +206,14 @@ public sealed class DeviceConfig
                 Schedule = learn.Str("schedule") ?? "always", SlotS = learn.Num("slot_s", 600), FleetSize = learn.Int("fleet_size", 1),
                 FleetIndex = learn.Int("fleet_index", 0), EvalPeriods = learn.Int("eval_periods", 300), PromotionMargin = learn.Num("promotion_margin", 0),
                 KeepVersions = learn.Int("keep_versions", 3),
+                Dpo = learn.Obj("dpo") is not { } dpo ? new() : new DpoConfig
+                {
+                    RolloutSteps = dpo.Int("rollout_steps", 256), Epochs = dpo.Int("epochs", 4), GaeLambda = (float)dpo.Num("gae_lambda", 0.95),
+                    Beta1 = (float)dpo.Num("beta1", 0.1), Beta2 = (float)dpo.Num("beta2", 0.1), TargetKl = (float)dpo.Num("target_kl", 0.01),
+                    Tolerance = (float)dpo.Num("tolerance", 1.5), BetaFactor = (float)dpo.Num("beta_factor", 2),
+                    Agents = dpo.Str("agents") is null ? null : dpo.Int("agents", 1), CriticLr = (float)dpo.Num("critic_lr", 1e-3),
+                    CriticHidden = dpo.Int("critic_hidden", 64), CriticWarmup = dpo.Int("critic_warmup", 2),
+                },
             },
             Telemetry = tel is null ? new() { EdgeNode = id + "-node" } : new TelemetryConfig
             {

@@ -2,14 +2,21 @@ using System.Diagnostics;
 using MarlEdge.Runtime.Config;
 using MarlEdge.Runtime.Inference;
 using MarlEdge.Runtime.Io;
+using MarlEdge.Shared.Learning;
+using MarlEdge.Shared.Numerics;
 
 namespace MarlEdge.Runtime.Control;
 
 /// <summary>Receives each period's experience (from the control thread; must not block or allocate).</summary>
 public interface IExperienceSink
 {
-    /// <summary>obs, the action served, the reward measured this period for the previous action, next obs and mask, the policy tag.</summary>
-    void Offer(ReadOnlySpan<float> obs, int action, float reward, ReadOnlySpan<float> nextObs, ReadOnlySpan<float> nextMask, int policyTag);
+    /// <summary>
+    /// obs, the mask and the policy's per-action values (q_values or logits) it was decided under, the action served, whether the
+    /// policy chose it (false: the fallback did, and values are stale), the reward measured this period for it, next obs and mask,
+    /// and the policy tag.
+    /// </summary>
+    void Offer(ReadOnlySpan<float> obs, ReadOnlySpan<float> mask, ReadOnlySpan<float> values, int action, bool byPolicy, float reward,
+        ReadOnlySpan<float> nextObs, ReadOnlySpan<float> nextMask, int policyTag);
 }
 
 /// <summary>
@@ -28,7 +35,7 @@ public sealed class ControlLoop
     readonly RewardFormula? _reward;
     readonly SourceCatalog _catalog;
     public RuntimeMetrics Metrics { get; }
-    readonly float[] _frame, _obs, _prevObs, _mask, _values;
+    readonly float[] _frame, _obs, _prevObs, _mask, _values, _prevMask, _prevValues;
     readonly double _dt;
     readonly long _periodTicks;
     IPolicyRunner? _runner;
@@ -36,6 +43,8 @@ public sealed class ControlLoop
     int _policyTag, _pendingTag;
     readonly List<IPolicyRunner> _retired = [];
     int _prevAction = -1;
+    bool _prevByPolicy;
+    Rng _actionRng;
     int _consecutiveOverruns;
     double _healthySeconds;
     bool _policyInvalid;
@@ -43,6 +52,11 @@ public sealed class ControlLoop
     volatile bool _watchdogTripped;
     internal readonly Lock OutputLock = new();
     public IExperienceSink? Experience { get; set; }
+    /// <summary>
+    /// Act by sampling the masked softmax of the policy's logits instead of its greedy action: an actor-critic bundle that learns
+    /// on the device (DPO) needs on-policy actions. The safety layer bounds a sampled action like any other.
+    /// </summary>
+    public bool SampleActions { get; set; }
     /// <summary>Called on the control thread after each period with its reward (the promotion guard listens).</summary>
     public double PeriodSeconds => _dt;
     public IDeviceController Controller => _controller;
@@ -65,6 +79,9 @@ public sealed class ControlLoop
         _prevObs = new float[_observation.Dim];
         _mask = new float[controller.ActionCount];
         _values = new float[controller.ActionCount];
+        _prevMask = new float[controller.ActionCount];
+        _prevValues = new float[controller.ActionCount];
+        _actionRng = new Rng(0x5A3D1E, (ulong)config.Learning.FleetIndex);
         _dt = config.PeriodMs / 1000.0;
         _periodTicks = (long)(config.PeriodMs / 1000.0 * Stopwatch.Frequency);
         _heartbeat = Stopwatch.GetTimestamp();
@@ -154,6 +171,7 @@ public sealed class ControlLoop
 
         // 3. inference (or the fallback controller)
         int action;
+        bool byPolicy = false;
         if (m.Mode == ControlMode.Policy && faults == Fault.None && _runner is not null)
         {
             action = _runner.Decide(_obs, _mask, _values);
@@ -163,7 +181,12 @@ public sealed class ControlLoop
                 m.NonFiniteFaults++;
                 action = _controller.FallbackAction(_dt);
             }
-            else m.Decisions++;
+            else
+            {
+                if (SampleActions) action = MaskedSoftmax.Sample(_values, _mask, ref _actionRng);
+                byPolicy = true;
+                m.Decisions++;
+            }
             if (_watchdogTripped)
             {
                 // The decision took so long that the watchdog took the outputs: it is stale, and the policy is not trusted.
@@ -171,6 +194,7 @@ public sealed class ControlLoop
                 faults |= Fault.Watchdog;
                 lock (OutputLock) _controller.Resync();
                 action = _controller.FallbackAction(_dt);
+                byPolicy = false;
             }
         }
         else action = _controller.FallbackAction(_dt);
@@ -198,10 +222,14 @@ public sealed class ControlLoop
             float r = _reward.Evaluate(_frame);
             m.LastReward = r;
             m.CumulativeReward += r;
-            if (_prevAction >= 0 && Experience is { } sink) sink.Offer(_prevObs, _prevAction, r, _obs, _mask, _policyTag);
+            if (_prevAction >= 0 && Experience is { } sink)
+                sink.Offer(_prevObs, _prevMask, _prevValues, _prevAction, _prevByPolicy, r, _obs, _mask, _policyTag);
         }
         _obs.CopyTo(_prevObs, 0);
+        _mask.CopyTo(_prevMask, 0);
+        _values.CopyTo(_prevValues, 0);
         _prevAction = action;
+        _prevByPolicy = byPolicy;
 
         if (m.Mode == ControlMode.FailSafe) return;
         long elapsed = Stopwatch.GetTimestamp() - t0;

@@ -5,17 +5,19 @@ using MarlEdge.Shared.Policy;
 namespace MarlEdge.Runtime.Hosting;
 
 /// <summary>
-/// <c>marl-edge dev-bundle --config FILE --out DIR [--hidden 64,64] [--seed N]</c>: writes an untrained (randomly initialized) MLP
-/// Q-network bundle whose observation spec is exactly the config's features, so a device config can be run, tested and benchmarked
+/// <c>marl-edge dev-bundle --config FILE --out DIR [--hidden 64,64] [--seed N] [--network q_network|categorical_actor]</c>: writes an
+/// untrained (randomly initialized) MLP Q-network (ReLU) or categorical-actor (Tanh, as the trainer's PPO/DPO export) bundle whose observation spec is exactly the config's features, so a device config can be run, tested and benchmarked
 /// before a trained bundle from <c>marl export</c> exists.
 /// </summary>
 public static class DevBundleCommand
 {
     public const string Help = """
-        usage: marl-edge dev-bundle --config FILE --out DIR [--hidden 64,64] [--seed N]
+        usage: marl-edge dev-bundle --config FILE --out DIR [--hidden 64,64] [--seed N] [--network q_network|categorical_actor]
 
-        Writes an untrained MLP Q-network bundle (manifest.json + agent-<id>.onnx, unsigned) whose observation features and
-        action count match the device config, for development and benchmarks. Real devices run bundles from `marl export`.
+        Writes an untrained MLP bundle (manifest.json + agent-<id>.onnx, unsigned) whose observation features and action count
+        match the device config, for development and benchmarks: a Q-network (ReLU; learns on the device by double DQN, the
+        default) or a categorical actor (Tanh, like the trainer's IPPO/DPO export; learns on the device by DPO).
+        Real devices run bundles from `marl export`.
         """;
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
@@ -23,6 +25,7 @@ public static class DevBundleCommand
         string? config = null, outDir = null;
         int[] hidden = [64, 64];
         int seed = 1;
+        var kind = NetworkKind.QNetwork;
         for (int i = 0; i < args.Count; i++)
         {
             string a = args[i];
@@ -37,6 +40,12 @@ public static class DevBundleCommand
                     try { hidden = v.Split(',').Select(int.Parse).ToArray(); } catch (FormatException) { return Fail(stderr, $"--hidden needs sizes like 64,64, got '{v}'"); }
                     break;
                 case "--seed": if (!int.TryParse(v, out seed)) return Fail(stderr, $"--seed needs an integer, got '{v}'"); break;
+                case "--network":
+                    var parsed = NetworkKinds.Parse(v);
+                    if (parsed is not (NetworkKind.QNetwork or NetworkKind.CategoricalActor))
+                        return Fail(stderr, $"--network must be q_network or categorical_actor, got '{v}'");
+                    kind = parsed.Value;
+                    break;
                 default: return Fail(stderr, $"unknown option {a}");
             }
         }
@@ -44,19 +53,21 @@ public static class DevBundleCommand
         DeviceConfig cfg;
         try { cfg = DeviceConfig.Load(config); }
         catch (ConfigException e) { return Fail(stderr, $"{config}: {e.Errors[0]}"); }
-        Write(cfg, outDir, hidden, seed);
-        stdout.WriteLine($"wrote {outDir}: agent {cfg.AgentId}, {cfg.Observation.Count} features, {ActionCount(cfg)} actions, hidden [{string.Join(",", hidden)}]");
+        Write(cfg, outDir, hidden, seed, kind);
+        stdout.WriteLine($"wrote {outDir}: {kind.Name()} agent {cfg.AgentId}, {cfg.Observation.Count} features, {ActionCount(cfg)} actions, hidden [{string.Join(",", hidden)}]");
         return 0;
     }
 
     public static int ActionCount(DeviceConfig cfg) => cfg.Signal?.Phases.Count ?? cfg.Actuator!.Actions.Count;
 
-    public static QNetwork Write(DeviceConfig cfg, string outDir, int[] hidden, int seed)
+    public static DiscretePolicyNetwork Write(DeviceConfig cfg, string outDir, int[] hidden, int seed, NetworkKind kind = NetworkKind.QNetwork)
     {
         var sizes = new List<int> { cfg.Observation.Count };
         sizes.AddRange(hidden);
         sizes.Add(ActionCount(cfg));
-        var net = new QNetwork(Mlp.Create(sizes, Activation.ReLU, new Random(seed)));
+        DiscretePolicyNetwork net = kind == NetworkKind.CategoricalActor
+            ? new CategoricalActor(Mlp.Create(sizes, Activation.Tanh, new Random(seed)))
+            : new QNetwork(Mlp.Create(sizes, Activation.ReLU, new Random(seed)));
         BundleWriter.Write(outDir, new BundleOrigin("device:" + cfg.DeviceId, "untrained", "dev-bundle", null),
             [new BundleAgent(cfg.AgentId, net, cfg.Observation.Select(f => f.Feature).ToArray(), ActionEntry.Discrete(ActionCount(cfg)))]);
         return net;

@@ -6,6 +6,7 @@ using MarlEdge.Runtime.Io;
 using MarlEdge.Runtime.Learning;
 using MarlEdge.Shared.Bundle;
 using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
 
 namespace MarlEdge.Runtime.Hosting;
 
@@ -25,6 +26,8 @@ public sealed class EdgeRuntime : IDisposable
     public ActivePolicy? Policy { get; }
     public string? PolicyError { get; }
     public Learner? Learner { get; }
+    /// <summary>Why learning is off although the config enables it (logged by the host).</summary>
+    public string? LearningWarning { get; }
     SafetyThread? _safety;
 
     /// <param name="runnerFactory">Tests substitute a runner (a hanging or NaN policy) for the ONNX Runtime one.</param>
@@ -54,10 +57,15 @@ public sealed class EdgeRuntime : IDisposable
         }
         Loop = new ControlLoop(config, Catalog, Board, Controller, runner, PolicyError, Metrics);
         if (PolicyError is null && runner is null) PolicyError = Metrics.LastFaultText;
-        if (config.Learning.Enabled && Policy is not null && Loop.Runner is not null && Policy.Policy.Network is Shared.Policy.QNetwork)
+        if (config.Learning.Enabled && Policy is not null && Loop.Runner is not null)
         {
-            Learner = new Learner(config, Loop, Store, Policy, Metrics, clock ?? (() => DateTimeOffset.UtcNow));
-            Loop.Experience = Learner;
+            if (Policy.Policy.Network is Shared.Policy.QNetwork or Shared.Policy.CategoricalActor)
+            {
+                Learner = new Learner(config, Loop, Store, Policy, Metrics, clock ?? (() => DateTimeOffset.UtcNow));
+                Loop.Experience = Learner;
+                Loop.SampleActions = Learner.Algorithm.NeedsSampledActions;
+            }
+            else LearningWarning = $"learning.enabled, but a {Policy.Policy.Network.Kind.Name()} bundle has no on-device learner (q_network: double DQN, categorical_actor: DPO); acting frozen";
         }
     }
 

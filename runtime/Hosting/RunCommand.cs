@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MarlEdge.Runtime.Config;
+using MarlEdge.Runtime.Learning;
 using MarlEdge.Runtime.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,6 +24,8 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         if (rt.PolicyError is not null) log.LogWarning("policy not in control: {Error}; the fallback controller (fixed-time plan) runs", rt.PolicyError);
         else log.LogInformation("policy {Version} for agent {Agent} loaded from {Bundle}", rt.Metrics.PolicyVersion, rt.Config.AgentId, rt.Config.BundlePath);
         foreach (var w in rt.Store.LoadWarnings) log.LogWarning("{Warning}", w);
+        if (rt.LearningWarning is not null) log.LogWarning("{Warning}", rt.LearningWarning);
+        if (rt.Learner is { } l) log.LogInformation("on-device learning: {Algorithm}", l.Algorithm is DoubleDqnAlgorithm ? "double DQN" : "DPO (actions sampled from the policy)");
         rt.StartSafetyThread();
         rt.Learner?.Start();
         SimulatedTraffic? traffic = rt.Board.SimulatedGpio is { } sim && options.SimulateTraffic ? new SimulatedTraffic(rt.Config, sim) : null;

@@ -19,9 +19,10 @@ public sealed record AlternateSchedule(double SlotSeconds, int FleetSize, int Fl
 
 /// <summary>
 /// On-device continual learning, off the control thread. The loop hands each period's transition to <see cref="Offer"/> (a
-/// preallocated single-producer ring: no lock, no allocation; a full ring drops and counts). The learner thread moves transitions
-/// into a bounded replay, runs double-DQN TD updates on a managed copy of the active network (started from the bundle's ONNX
-/// weights), and guards promotion: the active policy's mean reward over <c>eval_periods</c> is the baseline; a candidate (a snapshot
+/// preallocated single-producer ring: no lock, no allocation; a full ring drops and counts). The learner thread hands transitions
+/// to the bundle's algorithm (<see cref="IOnDeviceAlgorithm"/>: double-DQN TD updates over a bounded replay for a Q-network,
+/// DPO over a bounded on-policy rollout for a categorical actor) on a managed copy of the active network (started from the
+/// bundle's ONNX weights), and guards promotion: the active policy's mean reward over <c>eval_periods</c> is the baseline; a candidate (a snapshot
 /// of the learned weights, in ONNX Runtime) then serves a trial window of the same length. It is promoted, persisted as a new
 /// version, if its mean reward is at least the baseline − margin; otherwise it is rolled back. A promoted version whose next
 /// baseline falls below its predecessor's is rolled back to its parent too. Every promotion and rollback is counted.
@@ -38,11 +39,12 @@ public sealed class Learner : IExperienceSink, IDisposable
     readonly AlternateSchedule? _schedule;
     readonly int _obsDim, _actions;
     // SPSC ring
-    readonly float[] _rObs, _rNext, _rMask, _rReward;
+    readonly float[] _rObs, _rNext, _rMask, _rObsMask, _rValues, _rReward;
     readonly int[] _rAction, _rTag;
+    readonly bool[] _rByPolicy, _rFollows;
+    bool _droppedSinceLastOffer;
     long _writeIndex, _readIndex;
-    public ReplayBuffer Replay { get; }
-    public DoubleDqn Dqn { get; }
+    public IOnDeviceAlgorithm Algorithm { get; }
     readonly IReadOnlyList<string> _features;
     readonly string _bundleSha;
     // promotion guard
@@ -74,22 +76,25 @@ public sealed class Learner : IExperienceSink, IDisposable
         _clock = clock;
         _schedule = _lc.Schedule == "alternate" ? new AlternateSchedule(_lc.SlotS, _lc.FleetSize, _lc.FleetIndex) : null;
         // The learner's own copy of the active network, read from the bundle's (or the learned version's) ONNX weights.
-        var online = (QNetwork)PolicyOnnxReader.Read(active.ModelBytes).Network;
+        var online = PolicyOnnxReader.Read(active.ModelBytes).Network;
         _obsDim = online.ObservationDim;
         _actions = online.ActionSize;
-        Dqn = new DoubleDqn(online, _lc.BatchSize, _lc.Lr, _lc.Gamma, _lc.TargetSyncUpdates);
-        Replay = new ReplayBuffer(_lc.ReplayCapacity, _obsDim, _actions);
+        Algorithm = IOnDeviceAlgorithm.For(online, _lc);
         _rObs = new float[RingSize * _obsDim];
         _rNext = new float[RingSize * _obsDim];
         _rMask = new float[RingSize * _actions];
+        _rObsMask = new float[RingSize * _actions];
+        _rValues = new float[RingSize * _actions];
         _rReward = new float[RingSize];
         _rAction = new int[RingSize];
         _rTag = new int[RingSize];
+        _rByPolicy = new bool[RingSize];
+        _rFollows = new bool[RingSize];
         _features = active.Features;
         _bundleSha = active.BundleSha256;
         _activeVersion = active.Version;
         _activeBytes = active.ModelBytes;
-        _activeWeights = Snapshot(online.Mlp);
+        _activeWeights = Snapshot(Algorithm.Weights);
         _activeTag = loop.PolicyTag;
     }
 
@@ -99,21 +104,28 @@ public sealed class Learner : IExperienceSink, IDisposable
     public bool InTrial => _phase == Phase.Trial;
 
     /// <summary>Control thread: enqueue one transition; never blocks, never allocates.</summary>
-    public void Offer(ReadOnlySpan<float> obs, int action, float reward, ReadOnlySpan<float> nextObs, ReadOnlySpan<float> nextMask, int policyTag)
+    public void Offer(ReadOnlySpan<float> obs, ReadOnlySpan<float> mask, ReadOnlySpan<float> values, int action, bool byPolicy, float reward,
+        ReadOnlySpan<float> nextObs, ReadOnlySpan<float> nextMask, int policyTag)
     {
         long w = _writeIndex;
         if (w - Volatile.Read(ref _readIndex) >= RingSize)
         {
             _metrics.DroppedTransitions++;
+            _droppedSinceLastOffer = true;
             return;
         }
         int i = (int)(w % RingSize);
         obs.CopyTo(_rObs.AsSpan(i * _obsDim, _obsDim));
         nextObs.CopyTo(_rNext.AsSpan(i * _obsDim, _obsDim));
         nextMask.CopyTo(_rMask.AsSpan(i * _actions, _actions));
+        mask.CopyTo(_rObsMask.AsSpan(i * _actions, _actions));
+        values.CopyTo(_rValues.AsSpan(i * _actions, _actions));
         _rReward[i] = reward;
         _rAction[i] = action;
         _rTag[i] = policyTag;
+        _rByPolicy[i] = byPolicy;
+        _rFollows[i] = !_droppedSinceLastOffer;
+        _droppedSinceLastOffer = false;
         Volatile.Write(ref _writeIndex, w + 1);
     }
 
@@ -140,7 +152,8 @@ public sealed class Learner : IExperienceSink, IDisposable
         while (r < Volatile.Read(ref _writeIndex))
         {
             int i = (int)(r % RingSize);
-            Replay.Add(_rObs.AsSpan(i * _obsDim, _obsDim), _rAction[i], _rReward[i], _rNext.AsSpan(i * _obsDim, _obsDim), _rMask.AsSpan(i * _actions, _actions));
+            Algorithm.Add(_rObs.AsSpan(i * _obsDim, _obsDim), _rObsMask.AsSpan(i * _actions, _actions), _rValues.AsSpan(i * _actions, _actions),
+                _rAction[i], _rByPolicy[i], _rReward[i], _rNext.AsSpan(i * _obsDim, _obsDim), _rMask.AsSpan(i * _actions, _actions), _rFollows[i]);
             Observe(_rReward[i], _rTag[i], myTurn);
             r++;
             drained++;
@@ -150,17 +163,16 @@ public sealed class Learner : IExperienceSink, IDisposable
         LearnedThisPump = false;
         if (!myTurn)
         {
+            Algorithm.Idle();
             if (_phase == Phase.Trial) AbandonTrial();
             return;
         }
-        int updates = drained * _lc.UpdatesPerPeriod;
-        for (int u = 0; u < updates; u++)
+        int made = Algorithm.Learn(drained, out float loss);
+        if (made > 0)
         {
-            float loss = Dqn.Update(Replay);
-            if (float.IsNaN(loss)) break;
             LearnedThisPump = true;
             _metrics.LastLoss = loss;
-            Interlocked.Increment(ref _metrics.Updates);
+            Interlocked.Add(ref _metrics.Updates, made);
         }
     }
 
@@ -183,7 +195,7 @@ public sealed class Learner : IExperienceSink, IDisposable
             }
             _parentVersion = -1;
             _baseline = mean;
-            if (myTurn && Dqn.Updates > _updatesAtLastCandidate) StartTrial();
+            if (myTurn && Algorithm.Updates > _updatesAtLastCandidate) StartTrial();
         }
         else if (mean >= _baseline - _lc.PromotionMargin) Promote(mean);
         else RejectCandidate();
@@ -191,8 +203,8 @@ public sealed class Learner : IExperienceSink, IDisposable
 
     void StartTrial()
     {
-        _updatesAtLastCandidate = Dqn.Updates;
-        _candidateBytes = PolicyOnnxWriter.ToBytes(Dqn.Online, new PolicyModelInfo(_config.AgentId, _features));
+        _updatesAtLastCandidate = Algorithm.Updates;
+        _candidateBytes = PolicyOnnxWriter.ToBytes(Algorithm.Network, new PolicyModelInfo(_config.AgentId, _features));
         _candidateTag = _nextTag++ + 1000;
         _loop.OfferPolicy(new OrtPolicyRunner(_candidateBytes, $"candidate:{_candidateTag}"), _candidateTag);
         _phase = Phase.Trial;
@@ -200,14 +212,14 @@ public sealed class Learner : IExperienceSink, IDisposable
 
     void Promote(double trialMean)
     {
-        var entry = _store.Save(_candidateBytes!, _activeVersion, _bundleSha, Dqn.Updates, _baseline, trialMean);
+        var entry = _store.Save(_candidateBytes!, _activeVersion, _bundleSha, Algorithm.Updates, _baseline, trialMean);
         _metrics.SavedVersions++;
         Interlocked.Increment(ref _metrics.Promotions);
         _parentVersion = _activeVersion;
         _previousBaseline = _baseline;
         _activeVersion = entry.Version;
         _activeBytes = _candidateBytes!;
-        _activeWeights = Snapshot(Dqn.Online.Mlp);
+        _activeWeights = Snapshot(Algorithm.Weights);
         _activeTag = _candidateTag;
         // The runner serving the candidate keeps serving; it is now the active version under its persisted label.
         _loop.OfferPolicy(new OrtPolicyRunner(_activeBytes, $"learned:v{entry.Version}"), _activeTag);
@@ -230,7 +242,7 @@ public sealed class Learner : IExperienceSink, IDisposable
     void RevertToActive()
     {
         _loop.OfferPolicy(new OrtPolicyRunner(_activeBytes, _activeVersion == 0 ? "bundle" : $"learned:v{_activeVersion}"), _activeTag = _nextTag++ + 1000);
-        Restore(Dqn.Online.Mlp, _activeWeights);
+        Restore(Algorithm.Weights, _activeWeights);
         _phase = Phase.Baseline;
         _sum = 0;
         _n = 0;
@@ -245,9 +257,9 @@ public sealed class Learner : IExperienceSink, IDisposable
         var restored = _store.Load(_config.TrustKey);
         _activeVersion = restored.Version;
         _activeBytes = restored.ModelBytes;
-        var net = (QNetwork)restored.Policy.Network;
-        Restore(Dqn.Online.Mlp, Snapshot(net.Mlp));
-        _activeWeights = Snapshot(net.Mlp);
+        var net = IOnDeviceAlgorithm.MlpOf(restored.Policy.Network);
+        Restore(Algorithm.Weights, Snapshot(net));
+        _activeWeights = Snapshot(net);
         _loop.OfferPolicy(new OrtPolicyRunner(_activeBytes, restored.Label), _activeTag = _nextTag++ + 1000);
         _baseline = _previousBaseline;
         _parentVersion = -1;
