@@ -96,6 +96,8 @@ static class ConfigSemantics
             Err("learning.fleet_index", $"{c.Learning.FleetIndex} must be below fleet_size {c.Learning.FleetSize}");
         if (c.Telemetry.Tls.ClientCert is not null != (c.Telemetry.Tls.ClientKey is not null))
             Err("telemetry.tls", "client_cert and client_key go together");
+        if (c.Telemetry.PasswordFile is not null && c.Telemetry.Username is null)
+            Err("telemetry.password_file", "needs telemetry.username (MQTT sends a password only with a user name)");
         if (c.Telemetry.Broker == "external" && FindNode(root, "telemetry.host") is null)
             Err("telemetry.host", "is required with broker: external");
     }

@@ -105,6 +105,9 @@ public sealed class SparkplugNode : IAsyncDisposable
     long _sessionStartMs;
     volatile bool _rebirth;
     public long Published, Connects, Rebirths, PublishFailures;
+    /// <summary>Why the last connect or publish failed (null after a success): e.g. the broker refused the user name or password.</summary>
+    public string? LastError => Volatile.Read(ref _lastError);
+    string? _lastError;
     public bool IsConnected => _client.IsConnected;
     public DiskQueue Queue => _queue;
     public string NodeTopic(string type) => Sparkplug.Topic(_cfg.Group, type, _cfg.EdgeNode!);
@@ -147,10 +150,38 @@ public sealed class SparkplugNode : IAsyncDisposable
             .WithWillPayload(death.ToByteArray())
             .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithWillRetain(false);
-        if (_cfg.Username is not null)
-            b.WithCredentials(_cfg.Username, _cfg.PasswordFile is null ? "" : File.ReadAllText(_cfg.PasswordFile).TrimEnd('\n', '\r'));
+        if (_cfg.Username is not null) b.WithCredentials(_cfg.Username, ReadPassword());
         if (_cfg.Tls.Enabled) b.WithTlsOptions(TlsOptions);
         return b.Build();
+    }
+
+    /// <summary>The password from password_file (its first line; read at each connect, so a rotated file takes effect).</summary>
+    string ReadPassword()
+    {
+        if (_cfg.PasswordFile is null) return "";
+        try { return File.ReadAllText(_cfg.PasswordFile).Split('\n')[0].TrimEnd('\r'); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TelemetryConfigException($"telemetry.password_file {_cfg.PasswordFile} cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>One line naming why a connect or publish failed, for the log and <see cref="LastError"/>.</summary>
+    string Describe(Exception e)
+    {
+        string broker = $"{(_cfg.Broker == "embedded" ? "127.0.0.1" : _cfg.Host)}:{_cfg.Port}";
+        return e switch
+        {
+            BrokerRefusedException { Code: MqttClientConnectResultCode.BadUserNameOrPassword } =>
+                $"the broker {broker} refused the connection: bad user name or password (telemetry.username '{_cfg.Username}', telemetry.password_file {_cfg.PasswordFile ?? "(none)"})",
+            BrokerRefusedException { Code: MqttClientConnectResultCode.NotAuthorized } =>
+                _cfg.Username is null
+                    ? $"the broker {broker} refused the connection: not authorized (it needs credentials: set telemetry.username and telemetry.password_file)"
+                    : $"the broker {broker} refused the connection: not authorized - wrong user name or password, or the user may not connect (telemetry.username '{_cfg.Username}', telemetry.password_file {_cfg.PasswordFile ?? "(none)"})",
+            BrokerRefusedException r => $"the broker {broker} refused the connection: {r.Code}{(string.IsNullOrEmpty(r.Reason) ? "" : $" ({r.Reason})")}",
+            TelemetryConfigException c => c.Message,
+            _ => $"{e.GetType().Name}: {e.Message.Split('\n')[0]} ({e.GetBaseException().Message.Split('\n')[0]})",
+        };
     }
 
     /// <summary>TLS with server validation: against the system store, or against ca_file as the only trusted root; host name checked.</summary>
@@ -197,6 +228,7 @@ public sealed class SparkplugNode : IAsyncDisposable
                     Interlocked.Increment(ref Rebirths);
                     await PublishBirthsAsync(stop);
                 }
+                Volatile.Write(ref _lastError, null);
                 var msg = _queue.Peek();
                 if (msg is null)
                 {
@@ -213,7 +245,9 @@ public sealed class SparkplugNode : IAsyncDisposable
             catch (Exception e)
             {
                 Interlocked.Increment(ref PublishFailures);
-                _log?.Invoke($"telemetry: {e.GetType().Name}: {e.Message.Split('\n')[0]} ({e.GetBaseException().Message.Split('\n')[0]}); retrying in {backoffMs} ms");
+                string why = Describe(e);
+                Volatile.Write(ref _lastError, why);
+                _log?.Invoke($"telemetry: {why}; messages stay queued on disk; retrying in {backoffMs} ms");
                 try { await Task.Delay(backoffMs, stop); } catch (OperationCanceledException) { break; }
                 backoffMs = Math.Min(backoffMs * 2, 5000);
             }
@@ -223,7 +257,8 @@ public sealed class SparkplugNode : IAsyncDisposable
     async Task ConnectAsync(CancellationToken stop)
     {
         ulong bdSeq = _bdSeq;
-        await _client.ConnectAsync(Options(bdSeq), stop);
+        var result = await _client.ConnectAsync(Options(bdSeq), stop);
+        if (result.ResultCode != MqttClientConnectResultCode.Success) throw new BrokerRefusedException(result.ResultCode, result.ReasonString);
         _bdSeq = (bdSeq + 1) % 256;
         Shared.IO.AtomicFile.WriteAllText(_bdSeqFile, _bdSeq.ToString());
         _sessionStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -307,3 +342,13 @@ public sealed class SparkplugNode : IAsyncDisposable
         _client.Dispose();
     }
 }
+
+/// <summary>The broker answered CONNECT with a refusal (CONNACK return/reason code).</summary>
+public sealed class BrokerRefusedException(MqttClientConnectResultCode code, string? reason) : Exception($"CONNACK {code}")
+{
+    public MqttClientConnectResultCode Code { get; } = code;
+    public string? Reason { get; } = reason;
+}
+
+/// <summary>A telemetry setting that cannot be used as it is (an unreadable password file, say).</summary>
+public sealed class TelemetryConfigException(string message) : Exception(message);

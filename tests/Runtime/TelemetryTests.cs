@@ -17,11 +17,14 @@ sealed class SparkplugSubscriber : IAsyncDisposable
 {
     readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     readonly int _port;
+    readonly string? _user, _password;
     public ConcurrentQueue<(string Topic, Payload Payload)> Received { get; } = new();
 
-    public SparkplugSubscriber(int port)
+    public SparkplugSubscriber(int port, string? user = null, string? password = null)
     {
         _port = port;
+        _user = user;
+        _password = password;
         _client.ApplicationMessageReceivedAsync += e =>
         {
             Received.Enqueue((e.ApplicationMessage.Topic, Payload.Parser.ParseFrom(e.ApplicationMessage.Payload.ToArray())));
@@ -31,8 +34,10 @@ sealed class SparkplugSubscriber : IAsyncDisposable
 
     public async Task ConnectAsync()
     {
-        var options = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _port).WithClientId("scada-host-test")
-            .WithProtocolVersion(MqttProtocolVersion.V311).WithCleanSession(false).Build();
+        var builder = new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", _port).WithClientId("scada-host-test")
+            .WithProtocolVersion(MqttProtocolVersion.V311).WithCleanSession(false);
+        if (_user is not null) builder.WithCredentials(_user, _password);
+        var options = builder.Build();
         for (int i = 0; ; i++)
         {
             try { await _client.ConnectAsync(options); break; }
