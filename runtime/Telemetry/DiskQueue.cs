@@ -8,9 +8,11 @@ namespace MarlEdge.Runtime.Telemetry;
 public sealed record QueuedMessage(long Id, string Topic, byte[] Payload, long CreatedUnixMs);
 
 /// <summary>
-/// A bounded store-and-forward queue on disk: one file per message (<c>NNNNNNNNNNNN.msg</c>, written to a temp name, flushed and
-/// renamed, so a power cut leaves whole messages only). It survives restarts (the folder is scanned on open), drops the oldest
-/// past its capacity and counts the drops, and hands out messages oldest first; a message is removed only after it was delivered.
+/// A bounded store-and-forward queue on disk: one file per message (<c>NNNNNNNNNNNN.msg</c>), written to a temp name, fsynced,
+/// renamed into place and the folder fsynced, so a message is durable once <see cref="Enqueue"/> returns and a power cut leaves
+/// whole messages only. It survives restarts (the folder is scanned on open), drops the oldest past its capacity and counts the
+/// drops, and hands out messages oldest first; a message is removed only after it was delivered. Only the telemetry thread
+/// writes it: the control loop never touches the disk. The fsyncs run outside the lock, so the sender is not held up by them.
 /// </summary>
 public sealed class DiskQueue
 {
@@ -47,16 +49,18 @@ public sealed class DiskQueue
         topicBytes.CopyTo(buf, 4);
         BinaryPrimitives.WriteInt64LittleEndian(buf.AsSpan(4 + topicBytes.Length), createdUnixMs);
         payload.CopyTo(buf, 12 + topicBytes.Length);
+        long id;
+        lock (_lock) id = _nextId++;
+        string path = PathOf(id), tmp = path + ".tmp";
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            fs.Write(buf);
+            fs.Flush(flushToDisk: true);            // the bytes are on disk before the name points at them
+        }
+        File.Move(tmp, path, overwrite: true);
+        Shared.IO.AtomicFile.SyncDirectory(_dir);   // and the rename itself survives a power cut
         lock (_lock)
         {
-            long id = _nextId++;
-            string path = PathOf(id), tmp = path + ".tmp";
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(buf);
-                fs.Flush(flushToDisk: false);
-            }
-            File.Move(tmp, path, overwrite: true);
             _ids.Add(id);
             Enqueued++;
             bool dropped = false;
@@ -68,7 +72,7 @@ public sealed class DiskQueue
                 Dropped++;
                 dropped = true;
             }
-            if (dropped) File.WriteAllText(Path.Combine(_dir, "dropped"), Dropped.ToString(CultureInfo.InvariantCulture));
+            if (dropped) Shared.IO.AtomicFile.WriteAllText(Path.Combine(_dir, "dropped"), Dropped.ToString(CultureInfo.InvariantCulture));
         }
     }
 

@@ -73,23 +73,28 @@ sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log
         QueueDir = dir, QueueCapacity = c.QueueCapacity,
     };
 
+    /// <summary>One sample into the (fsynced) disk queue. A tick that comes while the previous sample is still being written is
+    /// skipped and counted rather than queued up behind it, so a slow disk never piles up timer threads.</summary>
     void Sample()
     {
-        try
-        {
-            lock (_sampleLock) _node!.EnqueueData(_sampler!.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        }
+        if (!_sampleLock.TryEnter()) { Interlocked.Increment(ref _skippedSamples); return; }
+        try { _node!.EnqueueData(_sampler!.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())); }
         catch (IOException e) { log.LogWarning("telemetry queue: {Error}", e.Message); }
+        finally { _sampleLock.Exit(); }
     }
+
+    long _skippedSamples;
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_timer is not null) await _timer.DisposeAsync();
         if (_node is not null)
         {
+            lock (_sampleLock) { }   // a tick still writing finishes first, so the last sample is not skipped
             Sample();
             await _node.StopAsync(TimeSpan.FromSeconds(3));
-            log.LogInformation("telemetry: {Published} messages published, {Queued} still queued on disk, {Dropped} dropped", _node.Published, _node.Queue.Count, _node.Queue.Dropped);
+            log.LogInformation("telemetry: {Published} messages published, {Queued} still queued on disk, {Dropped} dropped, {Skipped} ticks skipped behind a slow write",
+                _node.Published, _node.Queue.Count, _node.Queue.Dropped, Interlocked.Read(ref _skippedSamples));
             await _node.DisposeAsync();
         }
         if (_broker is not null) await _broker.DisposeAsync();

@@ -32,8 +32,8 @@ public static class AtomicFile
 
     public static void WriteAllText(string path, string text, UnixFileMode? unixMode = null) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text), unixMode);
 
-    /// <summary>Makes the rename itself durable (fsync of the directory) on Unix.</summary>
-    static void SyncDirectory(string dir)
+    /// <summary>Makes a rename (or a new file) in the folder itself durable: fsync of the directory, on Unix.</summary>
+    public static void SyncDirectory(string dir)
     {
         if (OperatingSystem.IsWindows()) return;
         int fd = Libc.open(dir, 0 /* O_RDONLY */);
