@@ -26,6 +26,25 @@ static class ConfigSemantics
         }
         Unique(c.Detectors.Select(d => d.Name), "io.detectors", "name", Err);
         for (int i = 0; i < c.Detectors.Count; i++) Pin(c.Detectors[i].Pin, $"io.detectors[{i}].pin");
+        var detectorNames = c.Detectors.Select(d => d.Name).ToHashSet();
+        for (int i = 0; i < c.Detectors.Count; i++)
+        {
+            var nb = c.Detectors[i].Neighbours;
+            if (nb is null) continue;
+            for (int k = 0; k < nb.Count; k++)
+            {
+                if (!detectorNames.Contains(nb[k])) Err($"io.detectors[{i}].neighbours[{k}]", $"'{nb[k]}' is not a detector");
+                else if (nb[k] == c.Detectors[i].Name) Err($"io.detectors[{i}].neighbours[{k}]", "a detector cannot be its own neighbour");
+            }
+        }
+        if (c.Safety.DetectorFaults is { } df)
+        {
+            if (df.NoCountS is null && df.StuckOnS is null) Err("safety.detector_faults", "needs no_count_s, stuck_on_s or both");
+            if (c.Detectors.Count == 0) Err("safety.detector_faults", "there are no io.detectors to check");
+            else if (df.NoCountS is not null && c.Detectors.Count < 2) Err("safety.detector_faults.no_count_s", "needs at least two detectors (a detector is judged against its neighbours)");
+            if (df.NoCountS is { } nc && nc < c.PeriodMs / 1000) Err("safety.detector_faults.no_count_s", $"{nc} s is shorter than one period ({c.PeriodMs} ms)");
+            if (df.StuckOnS is { } so && so < c.PeriodMs / 1000) Err("safety.detector_faults.stuck_on_s", $"{so} s is shorter than one period ({c.PeriodMs} ms)");
+        }
         Unique(c.I2c.Select(d => d.Name), "io.i2c", "name", Err);
         Unique(c.Observation.Select(f => f.Feature), "observation", "feature", Err);
 

@@ -3,7 +3,21 @@ using YamlDotNet.RepresentationModel;
 
 namespace MarlEdge.Runtime.Config;
 
-public sealed record DetectorConfig(string Name, int Pin, bool RisingEdge);
+public sealed record DetectorConfig(string Name, int Pin, bool RisingEdge)
+{
+    /// <summary>The detectors whose counts show this one should be counting too (stuck-detector check); null: every other detector.</summary>
+    public IReadOnlyList<string>? Neighbours { get; init; }
+}
+
+/// <summary><c>safety.detector_faults</c>: a failed inductive loop as a sensor fault.</summary>
+public sealed class DetectorFaultConfig
+{
+    /// <summary>No pulse for this long while the neighbours counted at least <see cref="NeighbourCounts"/>: stuck off. Null: not checked.</summary>
+    public double? NoCountS { get; init; }
+    public long NeighbourCounts { get; init; } = 10;
+    /// <summary>The input held at its active level for this long: stuck on. Null: not checked.</summary>
+    public double? StuckOnS { get; init; }
+}
 public sealed record I2cSensorConfig(string Name, string Type, int Bus, int Address);
 public sealed record FeatureConfig(string Feature, string Source, float Scale, float Offset, int Line);
 public sealed record SignalGroupConfig(string Name, int Red, int Yellow, int Green);
@@ -40,6 +54,7 @@ public sealed class SafetyConfig
     public double WatchdogMs { get; init; } = 2000;
     public double HealthyPeriodS { get; init; } = 60;
     public string SafeState { get; init; } = "all_red";
+    public DetectorFaultConfig? DetectorFaults { get; init; }
 }
 
 public sealed class LearningConfig
@@ -173,7 +188,8 @@ public sealed class DeviceConfig
             BundlePath = ResolvePath(path, bundle.Str("path")!),
             AgentId = bundle.Str("agent")!,
             TrustKey = bundle.Str("trust_key") is { } tk ? ResolvePath(path, tk) : null,
-            Detectors = io?.List("detectors").Select(d => new DetectorConfig(d.Str("name")!, d.Int("pin", 0), d.Str("edge") != "falling")).ToArray() ?? [],
+            Detectors = io?.List("detectors").Select(d => new DetectorConfig(d.Str("name")!, d.Int("pin", 0), d.Str("edge") != "falling")
+                { Neighbours = d.Node("neighbours") is null ? null : d.Strings("neighbours") }).ToArray() ?? [],
             I2c = io?.List("i2c").Select(d => new I2cSensorConfig(d.Str("name")!, d.Str("type")!, d.Int("bus", 1), d.Int("address", 0))).ToArray() ?? [],
             CpuTemperatureFile = io?.Str("cpu_temperature"),
             Observation = y.List("observation").Select(f => new FeatureConfig(f.Str("feature")!, f.Str("source")!, (float)f.Num("scale", 1), (float)f.Num("offset", 0), f.Line)).ToArray(),
@@ -197,6 +213,11 @@ public sealed class DeviceConfig
             {
                 MaxConsecutiveOverruns = safety.Int("max_consecutive_overruns", 3), WatchdogMs = safety.Num("watchdog_ms", 2000),
                 HealthyPeriodS = safety.Num("healthy_period_s", 60), SafeState = safety.Str("safe_state") ?? "all_red",
+                DetectorFaults = safety.Obj("detector_faults") is not { } df ? null : new DetectorFaultConfig
+                {
+                    NoCountS = df.Str("no_count_s") is null ? null : df.Num("no_count_s", 0), NeighbourCounts = (long)df.Num("neighbour_counts", 10),
+                    StuckOnS = df.Str("stuck_on_s") is null ? null : df.Num("stuck_on_s", 0),
+                },
             },
             Learning = learn is null ? new() : new LearningConfig
             {

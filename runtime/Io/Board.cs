@@ -22,6 +22,10 @@ public sealed class Board : IDisposable
     readonly DetectorConfig[] _detectors;
     readonly int[] _detectorSlots;
     readonly long[] _counts;
+    readonly long[] _periodCounts;
+    readonly bool[] _active;
+    public DetectorHealth? DetectorHealth { get; }
+    readonly double _dt;
     readonly PinChangeEventHandler[] _handlers;
     readonly (Lm75? Lm75, Ina219? Ina, int[] Slots, string Name, I2cDevice Device)[] _i2c;
     readonly int _cpuSlot;
@@ -30,6 +34,7 @@ public sealed class Board : IDisposable
     public string? LastFault { get; private set; }
     public long SensorFaults;
     long _cpuReadAt = long.MinValue / 2;
+    readonly bool _checkStuckOn;
 
     public Board(DeviceConfig config, SourceCatalog catalog, SimulatedGpioDriver? simulatedGpio = null, SimulatedI2cBus? simulatedI2c = null)
     {
@@ -47,6 +52,14 @@ public sealed class Board : IDisposable
         _detectors = config.Detectors.ToArray();
         _detectorSlots = _detectors.Select(d => catalog.SlotOf($"detector.{d.Name}.count")).ToArray();
         _counts = new long[_detectors.Length];
+        _periodCounts = new long[_detectors.Length];
+        _active = new bool[_detectors.Length];
+        _dt = config.PeriodMs / 1000.0;
+        if (config.Safety.DetectorFaults is { } df)
+        {
+            DetectorHealth = new DetectorHealth(_detectors, df);
+            _checkStuckOn = df.StuckOnS is not null;
+        }
         _handlers = new PinChangeEventHandler[_detectors.Length];
         for (int i = 0; i < _detectors.Length; i++)
         {
@@ -79,8 +92,19 @@ public sealed class Board : IDisposable
     /// <summary>Fills detector counts (pulses since the last call), I2C readings and the CPU temperature. False on a sensor fault.</summary>
     public bool ReadSensors(Span<float> frame)
     {
-        for (int i = 0; i < _detectors.Length; i++) frame[_detectorSlots[i]] = Interlocked.Exchange(ref _counts[i], 0);
+        for (int i = 0; i < _detectors.Length; i++) frame[_detectorSlots[i]] = _periodCounts[i] = Interlocked.Exchange(ref _counts[i], 0);
         bool ok = true;
+        if (DetectorHealth is { } health)
+        {
+            bool checkOn = _checkStuckOn;
+            for (int i = 0; i < _detectors.Length; i++)
+                _active[i] = checkOn && (Gpio.Read(_detectors[i].Pin) == PinValue.High) == _detectors[i].RisingEdge;
+            if (health.Update(_periodCounts, _active, _dt) is { } fault)
+            {
+                ok = false;
+                LastFault = fault;
+            }
+        }
         for (int i = 0; i < _i2c.Length; i++)
         {
             var (lm75, ina, slots, name, _) = _i2c[i];
