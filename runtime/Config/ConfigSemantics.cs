@@ -46,6 +46,17 @@ static class ConfigSemantics
             if (df.StuckOnS is { } so && so < c.PeriodMs / 1000) Err("safety.detector_faults.stuck_on_s", $"{so} s is shorter than one period ({c.PeriodMs} ms)");
         }
         Unique(c.I2c.Select(d => d.Name), "io.i2c", "name", Err);
+        Unique(c.Spi.Select(d => d.Name), "io.spi", "name", Err);
+        var chipSelects = new Dictionary<(int, int), int>();
+        for (int i = 0; i < c.Spi.Count; i++)
+        {
+            var sp = c.Spi[i];
+            if (chipSelects.TryGetValue((sp.Bus, sp.ChipSelect), out int other)) Err($"io.spi[{i}].chip_select", $"bus {sp.Bus} chip select {sp.ChipSelect} is already io.spi[{other}]");
+            else chipSelects[(sp.Bus, sp.ChipSelect)] = i;
+            var seenCh = new HashSet<int>();
+            for (int k = 0; k < sp.Channels.Count; k++)
+                if (!seenCh.Add(sp.Channels[k])) Err($"io.spi[{i}].channels[{k}]", $"channel {sp.Channels[k]} is listed twice");
+        }
         Unique(c.Observation.Select(f => f.Feature), "observation", "feature", Err);
 
         if (c.Signal is { } s)

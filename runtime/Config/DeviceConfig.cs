@@ -19,6 +19,8 @@ public sealed class DetectorFaultConfig
     public double? StuckOnS { get; init; }
 }
 public sealed record I2cSensorConfig(string Name, string Type, int Bus, int Address);
+/// <summary>An SPI sensor (<c>io.spi[]</c>): an MCP3008 ADC on a bus and chip select, reading the listed channels.</summary>
+public sealed record SpiSensorConfig(string Name, string Type, int Bus, int ChipSelect, IReadOnlyList<int> Channels, int ClockHz);
 public sealed record FeatureConfig(string Feature, string Source, float Scale, float Offset, int Line);
 public sealed record SignalGroupConfig(string Name, int Red, int Yellow, int Green);
 public sealed record PhaseConfig(string Name, IReadOnlyList<string> Greens);
@@ -134,6 +136,7 @@ public sealed class DeviceConfig
     public string? TrustKey { get; init; }
     public IReadOnlyList<DetectorConfig> Detectors { get; init; } = [];
     public IReadOnlyList<I2cSensorConfig> I2c { get; init; } = [];
+    public IReadOnlyList<SpiSensorConfig> Spi { get; init; } = [];
     public string? CpuTemperatureFile { get; init; }
     public required IReadOnlyList<FeatureConfig> Observation { get; init; }
     public SignalConfig? Signal { get; init; }
@@ -191,6 +194,8 @@ public sealed class DeviceConfig
             Detectors = io?.List("detectors").Select(d => new DetectorConfig(d.Str("name")!, d.Int("pin", 0), d.Str("edge") != "falling")
                 { Neighbours = d.Node("neighbours") is null ? null : d.Strings("neighbours") }).ToArray() ?? [],
             I2c = io?.List("i2c").Select(d => new I2cSensorConfig(d.Str("name")!, d.Str("type")!, d.Int("bus", 1), d.Int("address", 0))).ToArray() ?? [],
+            Spi = io?.List("spi").Select(d => new SpiSensorConfig(d.Str("name")!, d.Str("type")!, d.Int("bus", 0), d.Int("chip_select", 0),
+                d.Strings("channels").Select(c => (int)double.Parse(c, CultureInfo.InvariantCulture)).ToArray(), d.Int("clock_hz", 1_000_000))).ToArray() ?? [],
             CpuTemperatureFile = io?.Str("cpu_temperature"),
             Observation = y.List("observation").Select(f => new FeatureConfig(f.Str("feature")!, f.Str("source")!, (float)f.Num("scale", 1), (float)f.Num("offset", 0), f.Line)).ToArray(),
             Signal = sig is null ? null : new SignalConfig

@@ -22,6 +22,8 @@ public sealed class SourceCatalog
         foreach (var d in config.Detectors) Add($"detector.{d.Name}.count");
         foreach (var s in config.I2c)
             foreach (var m in I2cMeasures(s.Type)) Add($"i2c.{s.Name}.{m}");
+        foreach (var s in config.Spi)
+            foreach (int ch in s.Channels) Add($"spi.{s.Name}.ch{ch}");
         Add("cpu.temperature");
         if (config.Signal is { } sig)
         {

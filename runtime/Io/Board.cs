@@ -1,5 +1,6 @@
 using System.Device.Gpio;
 using System.Device.I2c;
+using System.Device.Spi;
 using System.Globalization;
 using Iot.Device.Adc;
 using Iot.Device.Lm75;
@@ -19,6 +20,7 @@ public sealed class Board : IDisposable
     public GpioController Gpio { get; }
     public SimulatedGpioDriver? SimulatedGpio { get; }
     public SimulatedI2cBus? SimulatedI2c { get; }
+    public SimulatedSpiBus? SimulatedSpi { get; }
     readonly DetectorConfig[] _detectors;
     readonly int[] _detectorSlots;
     readonly long[] _counts;
@@ -28,6 +30,7 @@ public sealed class Board : IDisposable
     readonly double _dt;
     readonly PinChangeEventHandler[] _handlers;
     readonly (Lm75? Lm75, Ina219? Ina, int[] Slots, string Name, I2cDevice Device)[] _i2c;
+    readonly (Mcp3008 Adc, int[] Channels, int[] Slots, string Name, SpiDevice Device)[] _spi;
     readonly int _cpuSlot;
     readonly string? _cpuFile;
     readonly byte[] _cpuBuf = new byte[32];
@@ -42,6 +45,7 @@ public sealed class Board : IDisposable
         {
             SimulatedGpio = simulatedGpio ?? new SimulatedGpioDriver(128);
             SimulatedI2c = simulatedI2c ?? new SimulatedI2cBus();
+            SimulatedSpi = new SimulatedSpiBus();
             Gpio = new GpioController(SimulatedGpio);
         }
         else
@@ -79,6 +83,18 @@ public sealed class Board : IDisposable
                 "lm75" => ((Lm75?)new Lm75(device), (Ina219?)null, slots, s.Name, device),
                 "ina219" => (null, new Ina219(device), slots, s.Name, device),
                 _ => throw new ArgumentException($"unknown I2C sensor type {s.Type}"),
+            };
+        }).ToArray();
+
+        _spi = config.Spi.Select(s =>
+        {
+            SpiDevice device = SimulatedSpi is not null ? SimulatedSpi.Device(s.Bus, s.ChipSelect)
+                : SpiDevice.Create(new SpiConnectionSettings(s.Bus, s.ChipSelect) { ClockFrequency = s.ClockHz, Mode = SpiMode.Mode0 });
+            int[] channels = s.Channels.ToArray();
+            return s.Type switch
+            {
+                "mcp3008" => (new Mcp3008(device), channels, channels.Select(ch => catalog.SlotOf($"spi.{s.Name}.ch{ch}")).ToArray(), s.Name, device),
+                _ => throw new ArgumentException($"unknown SPI sensor type {s.Type}"),
             };
         }).ToArray();
 
@@ -127,6 +143,20 @@ public sealed class Board : IDisposable
                 foreach (int s in slots) frame[s] = 0;
             }
         }
+        for (int i = 0; i < _spi.Length; i++)
+        {
+            var (adc, channels, slots, name, _) = _spi[i];
+            try
+            {
+                for (int k = 0; k < channels.Length; k++) frame[slots[k]] = adc.Read(channels[k]);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+            {
+                ok = false;
+                LastFault = $"spi sensor {name}: {e.Message}";
+                foreach (int s in slots) frame[s] = 0;
+            }
+        }
         // sysfs is read about every 5 s, not every period: it is slow-moving and the read is a syscall.
         if (_cpuFile is not null && Environment.TickCount64 - _cpuReadAt >= 5000)
         {
@@ -155,6 +185,7 @@ public sealed class Board : IDisposable
     {
         for (int i = 0; i < _detectors.Length; i++) Gpio.UnregisterCallbackForPinValueChangedEvent(_detectors[i].Pin, _handlers[i]);
         foreach (var s in _i2c) { s.Lm75?.Dispose(); s.Ina?.Dispose(); s.Device.Dispose(); }
+        foreach (var s in _spi) { s.Adc.Dispose(); s.Device.Dispose(); }
         Gpio.Dispose();
     }
 }

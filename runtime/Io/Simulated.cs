@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.Gpio;
 using System.Device.I2c;
+using System.Device.Spi;
 
 namespace MarlEdge.Runtime.Io;
 
@@ -153,6 +154,67 @@ public sealed class SimulatedI2cBus
         {
             if (!_devices.TryGetValue((bus, address), out var d))
                 _devices[(bus, address)] = d = SimulatedI2cDevice.Lm75(new I2cConnectionSettings(bus, address), 21.5);
+            return d;
+        }
+    }
+}
+
+/// <summary>
+/// A simulated MCP3008 (8-channel 10-bit ADC) on SPI, at the bit level of its datasheet (section 6): on MOSI the chip waits for
+/// the start bit, clocks in SGL/DIFF and D2..D0, samples for one clock, outputs a null bit and then B9..B0 on MISO, MSB first.
+/// Whatever byte framing a driver uses, it reads what a real chip would give it. <see cref="Fail"/> makes every transfer throw.
+/// </summary>
+public sealed class SimulatedMcp3008(SpiConnectionSettings settings) : SpiDevice
+{
+    readonly int[] _channels = new int[8];
+    public volatile bool Fail;
+    public long Transfers;
+    public override SpiConnectionSettings ConnectionSettings { get; } = settings;
+
+    /// <summary>The raw 10-bit reading of a channel (single-ended), 0..1023.</summary>
+    public void SetChannel(int channel, int raw) => Volatile.Write(ref _channels[channel], Math.Clamp(raw, 0, 1023));
+
+    public override void TransferFullDuplex(ReadOnlySpan<byte> writeBuffer, Span<byte> readBuffer)
+    {
+        if (Fail) throw new IOException($"SPI bus {ConnectionSettings.BusId} chip select {ConnectionSettings.ChipSelectLine}: no response (simulated fault)");
+        Transfers++;
+        readBuffer.Clear();
+        int bits = writeBuffer.Length * 8, clock = 0;
+        while (clock < bits && !Mosi(writeBuffer, clock)) clock++;  // leading zeros, then the start bit
+        if (clock + 4 >= bits) return;
+        bool single = Mosi(writeBuffer, clock + 1);
+        int channel = (Mosi(writeBuffer, clock + 2) ? 4 : 0) | (Mosi(writeBuffer, clock + 3) ? 2 : 0) | (Mosi(writeBuffer, clock + 4) ? 1 : 0);
+        int d0 = clock + 4;
+        // Differential mode (CH+ − CH−) on the pair; a negative difference reads 0, as on the chip.
+        int value = single ? Volatile.Read(ref _channels[channel])
+            : Math.Max(0, Volatile.Read(ref _channels[channel]) - Volatile.Read(ref _channels[channel ^ 1]));
+        // d0 + 1: sample period; d0 + 2: null bit (0); d0 + 3 .. d0 + 12: B9 .. B0.
+        for (int k = 0; k < 10; k++)
+        {
+            int c = d0 + 3 + k;
+            if ((value & (1 << (9 - k))) != 0 && c < readBuffer.Length * 8) readBuffer[c / 8] |= (byte)(0x80 >> (c % 8));
+        }
+    }
+
+    static bool Mosi(ReadOnlySpan<byte> w, int c) => (w[c / 8] & (0x80 >> (c % 8))) != 0;
+
+    public override void Read(Span<byte> buffer) => TransferFullDuplex(new byte[buffer.Length], buffer);
+    public override byte ReadByte() { Span<byte> b = stackalloc byte[1]; Read(b); return b[0]; }
+    public override void Write(ReadOnlySpan<byte> buffer) => TransferFullDuplex(buffer, new byte[buffer.Length]);
+    public override void WriteByte(byte value) => Write([value]);
+}
+
+/// <summary>The simulated board's SPI buses: one <see cref="SimulatedMcp3008"/> per (bus, chip select), created on first use.</summary>
+public sealed class SimulatedSpiBus
+{
+    readonly Dictionary<(int, int), SimulatedMcp3008> _devices = [];
+
+    public SimulatedMcp3008 Device(int bus, int chipSelect)
+    {
+        lock (_devices)
+        {
+            if (!_devices.TryGetValue((bus, chipSelect), out var d))
+                _devices[(bus, chipSelect)] = d = new SimulatedMcp3008(new SpiConnectionSettings(bus, chipSelect));
             return d;
         }
     }
