@@ -122,6 +122,8 @@ static class ConfigSemantics
             try { RewardFormula.Compile(c.Learning.Reward, catalog); }
             catch (FormatException e) { Err("learning.reward", e.Message); }
         }
+        if (c.Learning.Schedule == "alternate" && FindNode(root, "learning.dpo") is not null && c.Learning.Dpo.RolloutSteps * c.PeriodMs / 1000 > c.Learning.SlotS)
+            Err("learning.dpo.rollout_steps", $"{c.Learning.Dpo.RolloutSteps} periods of {c.PeriodMs} ms do not fit in one slot of {c.Learning.SlotS} s: DPO would never complete a rollout in its turn");
         if (c.Learning.FleetIndex >= c.Learning.FleetSize)
             Err("learning.fleet_index", $"{c.Learning.FleetIndex} must be below fleet_size {c.Learning.FleetSize}");
         if (c.Telemetry.Tls.ClientCert is not null != (c.Telemetry.Tls.ClientKey is not null))

@@ -23,7 +23,7 @@ public class ActorLearningTests
     /// <summary>A device whose bundle is a categorical actor exported by `marl export` (the trainer's last layer gain 0.01: near-uniform).</summary>
     static SimDevice ActorDevice(Func<string, string> edit)
     {
-        var dev = new SimDevice(t => edit(t).Replace("  schedule: always\n", "  schedule: always\n" + DpoKeys), writeBundle: false);
+        var dev = new SimDevice(t => edit(t.Replace("  schedule: always\n", "  schedule: always\n" + DpoKeys)), writeBundle: false);
         string run = Path.Combine(dev.Root, "deep-run"), nets = Path.Combine(run, RunPolicies.NetworksFolder);
         Directory.CreateDirectory(nets);
         File.WriteAllText(Path.Combine(run, "config.json"),
@@ -54,6 +54,54 @@ public class ActorLearningTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(ControlMode.Policy, rt.Metrics.Mode);
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 500 periods");
+    }
+
+    [Fact]
+    public void With_the_alternate_schedule_dpo_learns_only_in_the_devices_own_slots()
+    {
+        var now = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000); // slot % 3 == 2
+        using var dev = ActorDevice(t => t.Replace("schedule: always", "schedule: alternate\n  slot_s: 10\n  fleet_size: 3\n  fleet_index: 1")
+            .Replace("min_green_s: 5", "min_green_s: 1"));
+        using var rt = dev.Start(clock: () => now);
+        var learner = rt.Learner!;
+        var dpo = (DpoAlgorithm)learner.Algorithm;
+        var gpio = rt.Board.SimulatedGpio!;
+        var rng = new Random(1);
+        var schedule = new AlternateSchedule(10, 3, 1);
+        var iterationsBySlot = new Dictionary<long, long>();
+        for (int i = 0; i < 1200; i++) // 120 s of 100 ms periods: 12 slots, 4 of them this device's
+        {
+            if (rng.NextDouble() < 0.5) gpio.Pulse(32 + rng.Next(24));
+            long before = dpo.Dpo.Iterations;
+            rt.Loop.Step();
+            learner.Pump();
+            long slot = schedule.Slot(now);
+            iterationsBySlot[slot] = iterationsBySlot.GetValueOrDefault(slot) + dpo.Dpo.Iterations - before;
+            now = now.AddMilliseconds(100);
+        }
+        foreach (var (slot, n) in iterationsBySlot)
+        {
+            if (slot % 3 == 1) Assert.True(n >= 1, $"slot {slot} is ours but had no DPO iteration");
+            else Assert.True(n == 0, $"slot {slot} is another device's but had {n} DPO iterations");
+        }
+        Assert.True(dpo.DiscardedRollouts > 0, "rollouts collected in other devices' slots are discarded, not learned from later");
+        Assert.True(rt.Metrics.Updates > 0);
+    }
+
+    [Fact]
+    public void Config_check_names_dpo_errors_by_key_and_line()
+    {
+        string text = SimDevice.SimConfigText.Replace("  schedule: always\n",
+            "  schedule: alternate\n  slot_s: 5\n  dpo:\n    rollout_steps: 64\n    tolerance: 1\n    critic_hidden: 0\n");
+        var lines = text.Split('\n');
+        int Line(string s) => Array.FindIndex(lines, l => l.Contains(s)) + 1;
+        var (_, schema) = MarlEdge.Runtime.Config.DeviceConfig.Check(text, "x.yaml");
+        Assert.Contains(schema, e => e.Key == "learning.dpo.tolerance" && e.Line == Line("tolerance: 1"));
+        Assert.Contains(schema, e => e.Key == "learning.dpo.critic_hidden" && e.Line == Line("critic_hidden: 0"));
+        var (_, errors) = MarlEdge.Runtime.Config.DeviceConfig.Check(text.Replace("    tolerance: 1\n    critic_hidden: 0\n", ""), "x.yaml");
+        var e = Assert.Single(errors);
+        Assert.Equal(("learning.dpo.rollout_steps", Line("rollout_steps: 64")), (e.Key, e.Line));
+        Assert.Contains("do not fit in one slot of 5 s", e.Message);
     }
 
     [Fact]
