@@ -108,7 +108,7 @@ public class DiskQueueDurabilityTests(ITestOutputHelper output)
         Assert.Equal(enqueued, samples.Count);
         for (int i = 1; i < samples.Count; i++) Assert.True(samples[i] > samples[i - 1], $"sample {samples[i]} after {samples[i - 1]}");
         Assert.Equal(0, node.Queue.Dropped);
-        Assert.True(enqueued >= 100, $"only {enqueued} samples in 4 s at a 10 ms interval: the fsynced enqueue did not keep up");
+        Assert.True(enqueued >= 50, $"only {enqueued} samples in 4 s at a 10 ms interval: the fsynced enqueue did not keep up");
         Assert.True(maxDepth < enqueued / 2, $"the queue backed up to {maxDepth} of {enqueued} messages");
         // The loop ran every period under the policy: the disk is not on its path.
         Assert.Equal(ControlMode.Policy, rt.Metrics.Mode);

@@ -244,7 +244,8 @@ public class TelemetryTests
         Assert.Contains(host.Received, m => m.Topic == "spBv1.0/marledge-sim/DBIRTH/sim-node/sim-intersection");
         var data = host.Received.Last(m => m.Topic.Contains("/DDATA/")).Payload;
         Assert.Equal("Policy", data.Metrics.First(m => m.Name == "Control/Mode").StringValue);
-        Assert.True(data.Metrics.First(m => m.Name == "Control/Latency p99 us").DoubleValue > 0);
+        // p99 is over the interval since the previous sample, NaN when no decision fell in it (a starved control thread on a loaded box).
+        Assert.Contains(host.Received, m => m.Topic.Contains("/DDATA/") && m.Payload.Metrics.First(x => x.Name == "Control/Latency p99 us").DoubleValue > 0);
 
         using (var p = EdgeProcess.Start("run", "--config", dev.ConfigPath))
         {
