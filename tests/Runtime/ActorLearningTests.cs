@@ -7,6 +7,7 @@ using MarlEdge.Shared.Policy;
 using MarlEdge.Trainer.Cli;
 using MarlEdge.Trainer.Export;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace MarlEdge.Tests.Runtime;
 
@@ -16,7 +17,7 @@ namespace MarlEdge.Tests.Runtime;
 /// the safety layer, the learner thread's DPO, guarded promotion, persistence with lineage, rollback and restart.
 /// </summary>
 [Collection(RealTimeCollection.Name)]
-public class ActorLearningTests
+public class ActorLearningTests(ITestOutputHelper output)
 {
     const string DpoKeys = "  dpo:\n    rollout_steps: 64\n    epochs: 4\n    target_kl: 0.05\n    critic_warmup: 1\n    critic_lr: 0.003\n";
 
@@ -131,6 +132,7 @@ public class ActorLearningTests
             return (double)window.Count(e => e.Action == 2) / Math.Max(1, window.Length);
         }
         double early = Rate(0, 1000), late = Rate(periods - 1000, periods);
+        output.WriteLine($"device: free choices of the rewarded phase {early:P0} in the first 1000 periods, {late:P0} in the last 1000 of {periods}; {rt.Metrics.Promotions} promotions, {rt.Metrics.Rollbacks} rollbacks");
         Assert.True(rt.Metrics.Promotions >= 3, $"{rt.Metrics.Promotions} promotions, {rt.Metrics.Rollbacks} rollbacks");
         Assert.True(late > 0.7 && late > early + 0.25, $"free choices of the rewarded phase: {early:P0} early, {late:P0} late ({rt.Metrics.Promotions} promotions)");
         Assert.True(new PolicyStore(dev.BundleDir, "agent-0").ReadLineage()!.Active >= 1, "no learned version is active at the end");
