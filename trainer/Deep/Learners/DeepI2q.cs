@@ -73,9 +73,23 @@ public sealed class DeepI2q : QLearnerBase
         {
             var aStar = OnObs(Q, next).argmax(2, keepdim: true);                                // a'* = argmax_a Q(o', a)
             var fNext = Ideal(next, aStar);                                                      // f(o', a'*)
-            yss = rew.Plus(S(Task.Gamma) * done.OneMinus() * QssOfIdeal(_qssTarget, next, fNext));          // y_ss = r + γ Q̄ss(o', f(o', a'*))
             var ideal = Ideal(obs, act);                                                         // f(o, a_i)
-            yq = rew.Plus(S(Task.Gamma) * done.OneMinus() * QTarget.Forward(ideal).max(2, keepdim: true).values); // y_q = r + γ max Q̄(f(o,a_i), ·)
+            Tensor qssNext, qIdeal;
+            if (Task.OneHotObs)
+            {
+                // One-hot observation spaces: the targets read f at the valid observation nearest to it, one_hot(argmax_x f_x)
+                // (the nearest one-hot vector in ‖·‖), so Q̄ and Q̄ss are evaluated on a state that exists rather than on a
+                // blend of states that a ReLU network extrapolates to, and by row lookups. f's own loss below is unchanged.
+                qssNext = QssOfObs(_qssTarget, next, fNext.argmax(2, keepdim: true));           // Q̄ss(o', [f(o', a'*)])
+                qIdeal = OnObs(QTarget, ideal.argmax(2, keepdim: true));                         // Q̄([f(o, a_i)], ·)
+            }
+            else
+            {
+                qssNext = QssOfIdeal(_qssTarget, next, fNext);                                   // Q̄ss(o', f(o', a'*))
+                qIdeal = QTarget.Forward(ideal);                                                 // Q̄(f(o, a_i), ·)
+            }
+            yss = rew.Plus(S(Task.Gamma) * done.OneMinus() * qssNext);                           // y_ss = r + γ Q̄ss(o', f(o', a'*))
+            yq = rew.Plus(S(Task.Gamma) * done.OneMinus() * qIdeal.max(2, keepdim: true).values); // y_q = r + γ max Q̄(f(o,a_i), ·)
         }
         var qssLoss = (QssOfObs(_qss, obs, next) - yss).pow(S(2)).mean([1, 2]);                    // E[(Qss(o, o') − y_ss)²]
         var qLoss = (OnObs(Q, obs).gather(2, act) - yq).pow(S(2)).mean([1, 2]);                     // E[(Q(o, a_i) − y_q)²]
