@@ -68,12 +68,13 @@ public sealed class DeepI2q : QLearnerBase
         using var scope = NewDisposeScope();
         var rng = Task.RngFor(0, SamplePurpose, Updates);
         var (obs, act, rew, next, done) = Replay.Sample(Options.Q.BatchSize, ref rng);
+        var f = Ideal(obs, act);                                                                 // f(o, a_i), read by the Q target and by f's loss
         Tensor yss, yq;
         using (no_grad())
         {
             var aStar = OnObs(Q, next).argmax(2, keepdim: true);                                // a'* = argmax_a Q(o', a)
             var fNext = Ideal(next, aStar);                                                      // f(o', a'*)
-            var ideal = Ideal(obs, act);                                                         // f(o, a_i)
+            var ideal = f.detach();                                                              // f(o, a_i)
             Tensor qssNext, qIdeal;
             if (Task.OneHotObs)
             {
@@ -94,7 +95,6 @@ public sealed class DeepI2q : QLearnerBase
         var qssLoss = (QssOfObs(_qss, obs, next) - yss).pow(S(2)).mean([1, 2]);                    // E[(Qss(o, o') − y_ss)²]
         var qLoss = (OnObs(Q, obs).gather(2, act) - yq).pow(S(2)).mean([1, 2]);                     // E[(Q(o, a_i) − y_q)²]
 
-        var f = Ideal(obs, act);
         var qssOfF = QssOfIdeal(_qss, obs, f, constantParams: true);                           // Qss(o, f(o, a_i)); only f moves
         var lambda = S(Options.I2q.Lambda) / qssOfF.detach().abs().mean([1, 2], keepdim: true).Plus(1e-6); // λ̂ = λ / mean|Qss|
         var distance = SquaredDistance(f, next);                                               // ||f(o, a_i) − o'||²

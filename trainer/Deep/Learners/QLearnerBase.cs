@@ -24,6 +24,7 @@ public abstract class QLearnerBase : IDeepLearner
     protected QLearnerBase(DeepTask task, DeepOptions options)
     {
         if (!task.IsDiscrete) throw new ArgumentException("Q-learners need discrete actions");
+        if (options.Q.Gru) throw new Cli.UsageException("--set Gru=true is an option of deep IQL only");
         Task = task; Options = options;
         int h = options.Common.Hidden;
         Q = new BatchedMlp(task.Agents, [task.ObsDim, h, h, task.Discrete], Activation.ReLU, task.ShareParams, i => task.RngFor(i, InitPurpose));
