@@ -15,6 +15,13 @@ namespace MarlEdge.Trainer.Deep.Learners;
 /// Q̄ and Q̄^ss are target networks. In a deterministic game every agent sees the same (o, r, o') stream, so their Q^ss agree,
 /// every f points at the same best reachable next state, and the agents' greedy actions meet there: independent learners
 /// that coordinate without communicating. f stays near transitions that were actually seen (the −||f − o'||² term).
+/// <para>
+/// One-hot observation spaces (tabular games; declared by the env): the three losses are the same, but wherever a target
+/// network reads f — Q̄^ss(o', f(o', a'*)) and max Q̄(f(o, a_i), ·) — it reads [f] = one_hot(argmax_x f_x), the valid observation
+/// nearest to f, instead of the dense point f itself (a design change: only real states are valued, by row lookups). f's
+/// own loss still uses the dense f. On lstage L=4 this did not make deep I2Q reach the optimum (see the deep-claims table):
+/// f has to map each (o, a_i) to one of 7381 outputs through a small hidden layer, which it had not learned in the budget.
+/// </para>
 /// </summary>
 public sealed class DeepI2q : QLearnerBase
 {
