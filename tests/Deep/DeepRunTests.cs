@@ -47,7 +47,7 @@ public class DeepRunTests
 
     [Theory]
     [InlineData("iql", "")]
-    [InlineData("iql", ",Gru=true")]
+    [InlineData("iql", ",Gru=true,SequenceLength=3,BatchSize=16")]     // resuming the recurrent learner (short sequences keep it fast)
     [InlineData("ippo", "")]
     [InlineData("mdpo", "")]
     public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)
