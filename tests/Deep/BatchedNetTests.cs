@@ -59,4 +59,47 @@ public class BatchedNetTests
         Assert.Equal(before, net.ToManaged(1).Layers[0].Weight);
         Assert.NotEqual(before0, net.ToManaged(0).Layers[0].Weight);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RowLookupIsTheOneHotMatmulWithTheSameGradients(bool shared)
+    {
+        // Input: [one_hot(o) (6 wide), one_hot(a) (3 wide), dense x (4 wide)] of 2 agents × 5 rows; the lookup path reads rows o and
+        // 6 + a and multiplies only x. Outputs and every parameter's gradient must equal the dense matmul's.
+        const int n = 2, b = 5, d = 6, a = 3, w = 4, width = d + a + w;
+        var rng = new Rng(11);
+        var o = Enumerable.Range(0, n * b).Select(_ => (long)rng.NextInt(d)).ToArray();
+        var act = Enumerable.Range(0, n * b).Select(_ => (long)rng.NextInt(a)).ToArray();
+        var xs = Enumerable.Range(0, n * b * w).Select(_ => (float)rng.Uniform(-1, 1)).ToArray();
+        var denseIn = new float[n * b * width];
+        for (int r = 0; r < n * b; r++)
+        {
+            denseIn[r * width + o[r]] = 1;
+            denseIn[r * width + d + act[r]] = 1;
+            for (int k = 0; k < w; k++) denseIn[r * width + d + a + k] = xs[r * w + k];
+        }
+        using var dense = new BatchedMlp(n, [width, 8, 3], Activation.ReLU, shared, i => new Rng((ulong)i, 5));
+        using var lookup = new BatchedMlp(n, [width, 8, 3], Activation.ReLU, shared, i => new Rng((ulong)i, 5));
+        using var scope = NewDisposeScope();
+        var yDense = dense.Forward(tensor(denseIn, [n, b, width]));
+        var rows = cat([tensor(o, [n, b, 1]), tensor(act, [n, b, 1]).add(tensor(new long[] { d }))], 2);
+        var yLookup = lookup.ForwardRows(rows, tensor(xs, [n, b, w]), d + a);
+        Assert.True((yDense - yLookup).abs().max().item<float>() < 1e-6f);
+        yDense.pow(2).sum().backward();
+        yLookup.pow(2).sum().backward();
+        foreach (var (p, q) in dense.Parameters().Zip(lookup.Parameters()))
+            Assert.True((p.grad! - q.grad!).abs().max().item<float>() < 1e-5f, "gradients differ");
+        // Agent 1's output does not read agent 0's rows.
+        if (!shared) Assert.NotEqual(yLookup[0].sum().item<float>(), yLookup[1].sum().item<float>());
+    }
+
+    [Fact]
+    public void OneHotRowsRefusesARowThatIsNotOneHot()
+    {
+        Assert.Equal(3, OneHotRows.IndexOf([0, 0, 0, 1, 0]));
+        Assert.Throws<InvalidOperationException>(() => OneHotRows.IndexOf([0, 1, 0, 1, 0]));
+        Assert.Throws<InvalidOperationException>(() => OneHotRows.IndexOf([0, 0.5f, 0]));
+        Assert.Throws<InvalidOperationException>(() => OneHotRows.IndexOf([0, 0, 0]));
+    }
 }

@@ -46,16 +46,17 @@ public class DeepRunTests
     }
 
     [Theory]
-    [InlineData("iql")]
-    [InlineData("ippo")]
-    [InlineData("mdpo")]
-    public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo)
+    [InlineData("iql", "")]
+    [InlineData("iql", ",Gru=true,SequenceLength=3,BatchSize=16")]     // resuming the recurrent learner (short sequences keep it fast)
+    [InlineData("ippo", "")]
+    [InlineData("mdpo", "")]
+    public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)
     {
-        string env = "random-sg:states=6,agents=2,actions=3,seed=1", full = Temp(), cut = Temp();
-        Train(env, algo, 3000, 5, full, "CurvePoints=3,CheckpointEvery=1000");
+        string env = "random-sg:states=6,agents=2,actions=3,seed=1", full = Temp(), cut = Temp(), set = "CurvePoints=3,CheckpointEvery=1000" + extra;
+        Train(env, algo, 3000, 5, full, set);
         // The interrupted run: the same run, stopped after its first checkpoint (here: its checkpoint file is all that is left
         // of a run killed at step ~1000), then resumed.
-        var spec = new DeepRunSpec(DeepEnvs.Resolve(env), algo, DeepOptions.Default.With(algo, "CurvePoints=3,CheckpointEvery=1000"), 3000, 5, false);
+        var spec = new DeepRunSpec(DeepEnvs.Resolve(env), algo, DeepOptions.Default.With(algo, set), 3000, 5, false);
         Checkpoint? first = null;
         using (var t = new DeepTrainer(spec)) t.Run(new DeepTrainerHooks(WriteCheckpoint: c => first ??= c));
         Assert.NotNull(first);

@@ -39,7 +39,7 @@ public static class DeepSpeedBench
         // Q-learners start updating at once (LearningStarts is theirs only); everything else keeps the defaults.
         var options = DeepOptions.Default.With(algo, algo is "iql" or "ma2ql" or "i2q" ? "LearningStarts=0,CurvePoints=1,EvalEpisodes=0" : "CurvePoints=1,EvalEpisodes=0");
         using var vec = new VecEnv(def, options.Common.Envs, 0, true);
-        var task = new DeepTask(vec.Agents, 0, vec.ObsDim, vec.Mapping.LearnerActions, 0, def.Game!.Gamma, options.Common.Envs, steps, 0, false, def.Game.Horizon);
+        var task = new DeepTask(vec.Agents, 0, vec.ObsDim, vec.Mapping.LearnerActions, 0, def.Game!.Gamma, options.Common.Envs, steps, 0, false, def.Game.Horizon, vec.OneHotObs);
         using IDeepLearner learner = batched ? LearnerFactory.Create(algo, task, options, vec.Agents) : new PerAgentLoop(algo, task, options);
         var batch = new StepBatch(vec.Agents, options.Common.Envs, vec.ObsDim, 0);
         vec.ResetAll(batch);

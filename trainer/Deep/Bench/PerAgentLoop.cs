@@ -22,6 +22,11 @@ public sealed class PerAgentLoop : IDeepLearner
     }
 
     public long Updates => _agents[0].Updates;
+
+    public void BeginEpisodes()
+    {
+        foreach (var a in _agents) a.BeginEpisodes();
+    }
     public IReadOnlyDictionary<string, double> Metrics => _agents[0].Metrics;
 
     public void Act(float[] obs, int envs, int[] actions, float[] continuous, long step, bool greedy)

@@ -30,11 +30,11 @@ public class DeepIql(DeepTask task, DeepOptions options) : QLearnerBase(task, op
         Tensor y;
         using (no_grad())
         {
-            var aStar = Q.Forward(next).argmax(2, keepdim: true);                       // a* = argmax_a Q(o', a; θ)
-            var qNext = QTarget.Forward(next).gather(2, aStar);                          // Q(o', a*; θ̄)
+            var aStar = OnObs(Q, next).argmax(2, keepdim: true);                        // a* = argmax_a Q(o', a; θ)
+            var qNext = OnObs(QTarget, next).gather(2, aStar);                          // Q(o', a*; θ̄)
             y = rew.Plus(S(Task.Gamma) * done.OneMinus() * qNext);                                   // y = r + γ (1 − d) Q(o', a*; θ̄)
         }
-        var qTaken = Q.Forward(obs).gather(2, act);                                      // Q(o, a_i; θ)
+        var qTaken = OnObs(Q, obs).gather(2, act);                                       // Q(o, a_i; θ)
         var perAgent = (qTaken - y).pow(S(2)).mean([1, 2]);                                 // L_i = E[(Q − y)²], shape [N]
         QOptimizer.ZeroGrad();
         perAgent.sum().backward();

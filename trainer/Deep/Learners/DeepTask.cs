@@ -6,10 +6,11 @@ namespace MarlEdge.Trainer.Deep.Learners;
 /// What a deep learner is told about its job. Agents [FirstAgent, FirstAgent + Agents) are the ones it trains (all of them
 /// for the batched learner, one for the per-agent loop); each agent's seeds depend only on its global index, so both give
 /// the same initial networks. Actions: Discrete &gt; 0 discrete actions, otherwise a Gaussian over ActionDim values in
-/// normalized units [−1, 1].
+/// normalized units [−1, 1]. OneHotObs: the environment declares its observations one-hot (ObservationSpec.IsOneHot), so the
+/// learners may store and feed them as indices (<see cref="Nets.OneHotRows"/>); ObsDim is still the networks' input width.
 /// </summary>
 public sealed record DeepTask(int Agents, int FirstAgent, int ObsDim, int Discrete, int ActionDim, double Gamma, int Envs,
-    long TotalSteps, int Seed, bool ShareParams, int EpisodeLimit)
+    long TotalSteps, int Seed, bool ShareParams, int EpisodeLimit, bool OneHotObs = false)
 {
     public bool IsDiscrete => Discrete > 0;
 

@@ -12,6 +12,9 @@ public interface IDeepLearner : IDisposable
     /// <summary>Chooses actions for obs [N, E, D]: discrete into actions [N, E], continuous into continuous [N, E, A]. greedy: no exploration.</summary>
     void Act(float[] obs, int envs, int[] actions, float[] continuous, long step, bool greedy);
 
+    /// <summary>Greedy test episodes start now (all copies at once): recurrent learners reset their greedy hidden states.</summary>
+    void BeginEpisodes() { }
+
     /// <summary>Receives one step of experience and runs whatever updates are due.</summary>
     void Observe(StepBatch batch);
 

@@ -24,6 +24,7 @@ public abstract class QLearnerBase : IDeepLearner
     protected QLearnerBase(DeepTask task, DeepOptions options)
     {
         if (!task.IsDiscrete) throw new ArgumentException("Q-learners need discrete actions");
+        if (options.Q.Gru) throw new Cli.UsageException("--set Gru=true is an option of deep IQL only");
         Task = task; Options = options;
         int h = options.Common.Hidden;
         Q = new BatchedMlp(task.Agents, [task.ObsDim, h, h, task.Discrete], Activation.ReLU, task.ShareParams, i => task.RngFor(i, InitPurpose));
@@ -33,8 +34,20 @@ public abstract class QLearnerBase : IDeepLearner
         // A run of TotalSteps transitions never fills more than TotalSteps slots: the same ring, without allocating the rest
         // (lstage L=4's one-hot observations are 7381 floats, and BufferSize of them per agent is gigabytes).
         long capacity = Math.Min(options.Q.BufferSize, Math.Max(1, task.TotalSteps));
-        Replay = new ReplayBuffer(task.Agents, task.ObsDim, (int)Math.Max(options.Q.BatchSize, capacity));
+        Replay = new ReplayBuffer(task.Agents, task.ObsDim, (int)Math.Max(options.Q.BatchSize, capacity), task.OneHotObs);
     }
+
+    /// <summary>
+    /// A network on observations as the replay gives them: one-hot ones are int64 indices [N, B, 1] and the first layer is a row
+    /// lookup (the same function as the matmul on one_hot(index), ~ObsDim/1 times cheaper); dense ones go through Forward.
+    /// </summary>
+    protected Tensor OnObs(BatchedMlp net, Tensor obs, bool constantParams = false) =>
+        Task.OneHotObs ? net.ForwardRows(obs, null, 0, constantParams) : net.Forward(obs, constantParams);
+
+    /// <summary>Observation rows of a batch (agent-major, rows × ObsDim floats) as the input OnObs takes.</summary>
+    protected Tensor ObsTensor(float[] obs, int rows) =>
+        Task.OneHotObs ? tensor(Nets.OneHotRows.Indices(obs, Task.Agents * rows, Task.ObsDim), [Task.Agents, rows, 1])
+                       : tensor(obs, [Task.Agents, rows, Task.ObsDim]);
 
     /// <summary>Linear ε schedule: EpsilonStart → EpsilonEnd over ExplorationFraction of the budget.</summary>
     protected double Epsilon(long step)
@@ -51,7 +64,7 @@ public abstract class QLearnerBase : IDeepLearner
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var q = Q.Forward(tensor(obs, [Task.Agents, envs, Task.ObsDim]));
+        var q = OnObs(Q, ObsTensor(obs, envs));
         var best = q.argmax(2).contiguous().data<long>().ToArray();                 // a_i = argmax_a Q_i(o_i, a)
         for (int i = 0; i < Task.Agents; i++)
         {
@@ -77,7 +90,7 @@ public abstract class QLearnerBase : IDeepLearner
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var q = Q.Forward(tensor(obs, [Task.Agents, batch, Task.ObsDim]));
+        var q = OnObs(Q, ObsTensor(obs, batch));
         return nn.functional.one_hot(q.argmax(2), Task.Discrete).to_type(ScalarType.Float32).contiguous().data<float>().ToArray();
     }
 

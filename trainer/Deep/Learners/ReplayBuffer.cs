@@ -6,18 +6,24 @@ namespace MarlEdge.Trainer.Deep.Learners;
 
 /// <summary>
 /// A ring buffer of N agents' own transitions (o_i, a_i, r_i, o_i', terminated), agent-major. A sample draws the same slots
-/// for every agent: each agent's rows are still only its own data.
+/// for every agent: each agent's rows are still only its own data. One-hot observations are stored as their index (one float
+/// instead of ObsDim) and sampled as int64 positions [N, B, 1] for <see cref="Nets.BatchedMlp.ForwardRows"/>.
 /// </summary>
 public sealed class ReplayBuffer
 {
-    readonly int _agents, _obsDim, _capacity;
+    readonly int _agents, _obsDim, _inputDim, _capacity;
+    readonly bool _oneHot;
     readonly float[] _obs, _next, _rew, _done;
     readonly int[] _act;
     int _count, _head;
 
-    public ReplayBuffer(int agents, int obsDim, int capacity)
+    /// <param name="obsDim">width of an observation row in the batches</param>
+    /// <param name="oneHot">the rows are one-hot: keep only the index</param>
+    public ReplayBuffer(int agents, int obsDim, int capacity, bool oneHot = false)
     {
-        _agents = agents; _obsDim = obsDim; _capacity = Math.Max(1, capacity);
+        if (oneHot && obsDim > 1 << 24) throw new ArgumentException($"one-hot width {obsDim} does not fit a float index");
+        _oneHot = oneHot; _inputDim = obsDim;
+        _agents = agents; _obsDim = oneHot ? 1 : obsDim; _capacity = Math.Max(1, capacity);
         _obs = new float[agents * _capacity * obsDim];
         _next = new float[agents * _capacity * obsDim];
         _rew = new float[agents * _capacity];
@@ -41,15 +47,23 @@ public sealed class ReplayBuffer
             for (int i = 0; i < _agents; i++)
             {
                 int src = (i * b.Envs + e), dst = i * _capacity + slot;
-                Array.Copy(b.Obs, src * _obsDim, _obs, dst * _obsDim, _obsDim);
-                Array.Copy(b.NextObs, src * _obsDim, _next, dst * _obsDim, _obsDim);
+                if (_oneHot)
+                {
+                    _obs[dst] = Nets.OneHotRows.IndexOf(b.Obs.AsSpan(src * _inputDim, _inputDim));
+                    _next[dst] = Nets.OneHotRows.IndexOf(b.NextObs.AsSpan(src * _inputDim, _inputDim));
+                }
+                else
+                {
+                    Array.Copy(b.Obs, src * _obsDim, _obs, dst * _obsDim, _obsDim);
+                    Array.Copy(b.NextObs, src * _obsDim, _next, dst * _obsDim, _obsDim);
+                }
                 _rew[dst] = b.Rewards[src];
                 _act[dst] = b.Actions[src];
             }
         }
     }
 
-    /// <summary>A minibatch as tensors: obs, next [N, B, D], actions [N, B, 1] (int64), rewards [N, B, 1], done [1, B, 1].</summary>
+    /// <summary>A minibatch as tensors: obs, next [N, B, D] (one-hot: int64 indices [N, B, 1]), actions [N, B, 1] (int64), rewards [N, B, 1], done [1, B, 1].</summary>
     public (Tensor Obs, Tensor Actions, Tensor Rewards, Tensor Next, Tensor Done) Sample(int batch, ref Rng rng)
     {
         var obs = new float[_agents * batch * _obsDim];
@@ -70,8 +84,8 @@ public sealed class ReplayBuffer
                 act[dst] = _act[src];
             }
         }
-        return (tensor(obs, [_agents, batch, _obsDim]), tensor(act, [_agents, batch, 1]), tensor(rew, [_agents, batch, 1]),
-            tensor(next, [_agents, batch, _obsDim]), tensor(done, [1, batch, 1]));
+        Tensor Rows(float[] x) => _oneHot ? tensor(Array.ConvertAll(x, v => (long)v), [_agents, batch, 1]) : tensor(x, [_agents, batch, _obsDim]);
+        return (Rows(obs), tensor(act, [_agents, batch, 1]), tensor(rew, [_agents, batch, 1]), Rows(next), tensor(done, [1, batch, 1]));
     }
 
     public void Save(Checkpoint c, string prefix)

@@ -47,6 +47,44 @@ public sealed class BatchedLinear : IDisposable
         return (Shared ? bmm(x, w.expand(Agents, InputDim, OutputDim)) : bmm(x, w)).Plus(b);                   // y_i = x_i W_i + b_i
     }
 
+    /// <summary>
+    /// The same layer on an input given by the positions of its ones, plus an optional dense part:
+    ///   y_i = Σ_k W_i[rows_ik] + dense_i · W_i[denseOffset .. denseOffset + width) + b_i
+    /// which equals Forward(x) for x = Σ_k one_hot(rows_k) + dense placed at denseOffset (the rows of W that meet zeros contribute
+    /// nothing). Gradients flow into the same W and b (index_select's backward scatters into the rows used).
+    /// </summary>
+    /// <param name="rows">[N, B, k] int64 positions of the ones, each in [0, InputDim)</param>
+    /// <param name="dense">[N, B, width] dense features, or null</param>
+    public Tensor Lookup(Tensor rows, Tensor? dense = null, long denseOffset = 0, bool constantParams = false)
+    {
+        var w = constantParams ? Weight.detach() : Weight;
+        var b = constantParams ? Bias.detach() : Bias;
+        long n = rows.shape[0], batch = rows.shape[1], k = rows.shape[2];
+        // Agent i's rows live at i·InputDim + r in the flattened [N·in, out] weight (shared: all agents read slot 0).
+        var flat = Shared ? rows : rows.PlusIndex(RowOffsets(n));
+        var y = w.reshape(-1, OutputDim).index_select(0, flat.reshape(-1)).reshape(n, batch, k, OutputDim).sum(2);   // Σ_k W_i[rows_ik]
+        if (dense is not null)
+        {
+            var part = w.narrow(1, denseOffset, dense.shape[2]);
+            y = y.Plus(Shared ? bmm(dense, part.expand(Agents, dense.shape[2], OutputDim)) : bmm(dense, part));        // + dense_i · W_i[offset..]
+        }
+        return y.Plus(b);
+    }
+
+    Tensor? _rowOffsets;
+
+    /// <summary>[N, 1, 1]: i · InputDim, the start of agent i's rows in the flattened weight.</summary>
+    Tensor RowOffsets(long n)
+    {
+        if (_rowOffsets is null)
+        {
+            var o = new long[n];
+            for (int i = 0; i < n; i++) o[i] = (long)i * InputDim;
+            _rowOffsets = tensor(o, [n, 1, 1]).DetachFromDisposeScope();
+        }
+        return _rowOffsets;
+    }
+
     public IEnumerable<Tensor> Parameters() => [Weight, Bias];
 
     /// <summary>Agent i's layer as a managed DenseLayer, W transposed to [out, in] like torch.nn.Linear.</summary>
@@ -63,5 +101,6 @@ public sealed class BatchedLinear : IDisposable
     {
         Weight.Dispose();
         Bias.Dispose();
+        _rowOffsets?.Dispose();
     }
 }

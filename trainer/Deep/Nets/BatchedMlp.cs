@@ -36,6 +36,22 @@ public sealed class BatchedMlp : IDisposable
         return x;
     }
 
+    /// <summary>
+    /// Forward on an input given by the positions of its ones (one-hot observations, one-hot actions), plus an optional dense part
+    /// at denseOffset: the first layer is a row lookup (<see cref="BatchedLinear.Lookup"/>), the rest as in Forward. Equals
+    /// Forward on the dense vector, with the same parameters, so the exported network is this network.
+    /// </summary>
+    public Tensor ForwardRows(Tensor rows, Tensor? dense = null, long denseOffset = 0, bool constantParams = false)
+    {
+        var x = Layers[0].Lookup(rows, dense, denseOffset, constantParams);
+        for (int l = 1; l < Layers.Count; l++)
+        {
+            x = Activation == Activation.ReLU ? nn.functional.relu(x) : x.tanh();
+            x = Layers[l].Forward(x, constantParams);
+        }
+        return x;
+    }
+
     public IEnumerable<Tensor> Parameters() => Layers.SelectMany(l => l.Parameters());
 
     /// <summary>Agent i's network as the managed Mlp the ONNX writer and the edge runtime use.</summary>

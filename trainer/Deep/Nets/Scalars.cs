@@ -38,6 +38,11 @@ public static class Scalars
     /// <summary>a + b.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
+    static readonly Scalar IntegerOne = 1L.ToScalar();
+
+    /// <summary>a + b for integer tensors (indices): libtorch refuses a floating alpha there.</summary>
+    public static Tensor PlusIndex(this Tensor a, Tensor b) => a.add(b, IntegerOne);
+
     /// <summary>a + x.</summary>
     public static Tensor Plus(this Tensor a, double x) => a.add(S(x), One);
 

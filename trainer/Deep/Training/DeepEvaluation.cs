@@ -17,6 +17,7 @@ public static class DeepEvaluation
         using var vec = new VecEnv(def, episodes, EvalSeedBase, learnerDiscrete);
         var batch = new StepBatch(vec.Agents, episodes, vec.ObsDim, actionDim);
         vec.ResetAll(batch);
+        learner.BeginEpisodes();
         var done = new bool[episodes];
         var total = new double[episodes];
         int limit = Math.Max(1, vec.First.EpisodeLimit);

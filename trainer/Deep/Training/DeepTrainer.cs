@@ -42,7 +42,7 @@ public sealed class DeepTrainer : IDisposable
         _vec = new VecEnv(spec.Env, envs, spec.Seed, discrete);
         var first = _vec.First;
         Task = new DeepTask(_vec.Agents, 0, _vec.ObsDim, _vec.Mapping.LearnerActions, _vec.Mapping.Dim, first.Gamma, envs, spec.Steps, spec.Seed,
-            spec.ShareParams, first.EpisodeLimit);
+            spec.ShareParams, first.EpisodeLimit, _vec.OneHotObs);
         Learner = LearnerFactory.Create(spec.Algo, Task, spec.Options, _vec.Agents);
         _batch = new StepBatch(_vec.Agents, envs, _vec.ObsDim, _vec.Mapping.Dim);
         if (spec.Env.Game is { } game)

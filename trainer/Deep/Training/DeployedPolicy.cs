@@ -19,11 +19,17 @@ public sealed class DeployedPolicy(IReadOnlyList<PolicyNetwork> networks) : IDee
             return PolicyOnnxReader.Read(path).Network;
         }).ToArray());
 
+    float[][]? _states;     // recurrent networks: each agent's hidden state per episode, carried from step to step
+
     public long Updates => 0;
+
+    public void BeginEpisodes() => _states = null;
     public IReadOnlyDictionary<string, double> Metrics { get; } = new Dictionary<string, double>();
 
     public void Act(float[] obs, int envs, int[] actions, float[] continuous, long step, bool greedy)
     {
+        if (_states is null || _states[0].Length != envs * HiddenOf(networks[0]))
+            _states = networks.Select(n => new float[envs * HiddenOf(n)]).ToArray();
         for (int i = 0; i < networks.Count; i++)
         {
             var net = networks[i];
@@ -37,12 +43,22 @@ public sealed class DeployedPolicy(IReadOnlyList<PolicyNetwork> networks) : IDee
                 switch (net)
                 {
                     case DiscretePolicyNetwork discrete: actions[i * envs + e] = discrete.Act(o, mask, values); break;
+                    case GruQNetwork gru:
+                    {
+                        var h = _states[i].AsSpan(e * gru.HiddenDim, gru.HiddenDim);
+                        var hOut = new float[gru.HiddenDim];
+                        actions[i * envs + e] = gru.Act(o, mask, h, hOut, values);
+                        hOut.CopyTo(h);
+                        break;
+                    }
                     case GaussianActor gaussian: gaussian.Forward(o, continuous.AsSpan((i * envs + e) * a, a), logStd); break;   // the mean
                     default: throw new NotSupportedException($"deep runs export Q-networks and actors, not {net.Kind.Name()}");
                 }
             }
         }
     }
+
+    static int HiddenOf(PolicyNetwork n) => n is GruQNetwork g ? g.HiddenDim : 0;
 
     public void Observe(StepBatch batch) => throw new NotSupportedException("a deployed policy does not learn");
     public float[] Probabilities(float[] obs, int batch) => throw new NotSupportedException();

@@ -10,7 +10,7 @@ public static class LearnerFactory
 
     public static IDeepLearner Create(string algo, DeepTask task, DeepOptions options, int allAgents) => algo switch
     {
-        "iql" => new DeepIql(task, options),
+        "iql" => options.Q.Gru ? new DeepRecurrentIql(task, options) : new DeepIql(task, options),
         "ma2ql" => new DeepMa2ql(task, options, allAgents),
         "i2q" => new DeepI2q(task, options),
         "ippo" => new DeepIppo(task, options),

@@ -21,6 +21,8 @@ public sealed class VecEnv : IDisposable
     public readonly double[] EpisodeReturn;
     public int Agents { get; }
     public int ObsDim { get; }
+    /// <summary>Every agent's observation spec declares one-hot observations (the env says so; nothing is guessed from its name).</summary>
+    public bool OneHotObs { get; }
     public int Count => _envs.Length;
     public IParallelEnv First => _envs[0];
 
@@ -32,6 +34,7 @@ public sealed class VecEnv : IDisposable
         ObsDim = agents[0].Observation.Dim;
         if (agents.Any(a => a.Observation.Dim != ObsDim || a.Action != agents[0].Action))
             throw new Cli.UsageException($"env '{def.Spec}': the batched deep learners need every agent to have the same observation and action spaces");
+        OneHotObs = agents.All(a => a.Observation.IsOneHot);
         Mapping = ActionMapping.For(agents[0].Action, learnerDiscrete, def.QLevels);
         _obs = _envs.Select(e => e.Agents.Select(a => new float[a.Observation.Dim]).ToArray()).ToArray();
         _rewards = _envs.Select(e => new float[Agents]).ToArray();
