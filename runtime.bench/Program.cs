@@ -119,6 +119,9 @@ public static class Program
             string output = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
             if (i == 0) continue; // the first run warms the page cache
+            // A run where the policy never took control (the fallback plan ran) would measure a process without ONNX Runtime.
+            var counts = output.Split('\n').FirstOrDefault(l => l.Contains("periods 300, decisions 300,") && l.Contains("fallback entries 0"));
+            if (counts is null) throw new InvalidOperationException("the policy did not decide every period (fallback or failure); output:\n" + output);
             var line = output.Split('\n').First(l => l.StartsWith("first decision:"));
             ms.Add(double.Parse(line.Split(',')[1].Trim().Split(' ')[0]));
             var r = output.Split('\n').FirstOrDefault(l => l.Contains("peak RSS"));

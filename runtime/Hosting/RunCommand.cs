@@ -59,11 +59,14 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         _stop.Cancel();
         _thread?.Join();
         var m = runtime.Metrics;
-        log.LogInformation("peak RSS {Rss} MB", PeakRssMb().ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+        log.LogInformation("peak RSS {Rss} MB (managed: {Allocated} MB allocated since start, {Collections} collections)",
+            Mb(PeakRssMb()), Mb(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
         log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
             m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
         return Task.CompletedTask;
     }
+
+    static string Mb(double mb) => mb.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>VmHWM from /proc/self/status (the process's peak resident set), in MB; NaN where there is none.</summary>
     static double PeakRssMb()
