@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace MarlEdge.Tests.Runtime;
@@ -11,29 +12,41 @@ public sealed class PublishCollection
 }
 
 /// <summary>
-/// The device build as shipped: a self-contained, trimmed, ReadyToRun publish. Trimming removes code reached only by reflection, so a
-/// passing Debug build says nothing about it; this runs the published binary on the simulated intersection, with telemetry (the embedded
-/// broker) and on-device learning on, and requires the policy, not the fallback plan, to decide every period.
+/// The device build as shipped: a self-contained, trimmed, composite ReadyToRun publish. Trimming removes code reached only by
+/// reflection, so a passing Debug build says nothing about it; this runs the published binary on the simulated intersection with
+/// telemetry (the embedded MQTTnet broker) and on-device learning on, and requires the policy, not the fallback plan, to decide
+/// every period, the learner to update, and telemetry to reach the broker. One publish (1-2 min of CPU), one 4 s run.
 /// </summary>
 [Collection(PublishCollection.Name)]
 public class PublishTests
 {
     [Fact]
-    public void The_trimmed_self_contained_publish_runs_the_policy_every_period()
+    public void The_trimmed_self_contained_publish_runs_policy_learning_and_telemetry()
     {
         string rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
-        using var dev = new SimDevice();
+        // 50 ms periods: the learner has its first batch of 32 transitions after 1.6 s.
+        using var dev = new SimDevice(t => t.Replace("period_ms: 100", "period_ms: 50"));
         string outDir = Path.Combine(dev.Root, "publish");
-        var (code, output) = Exec("dotnet", TimeSpan.FromMinutes(8), "publish", Path.Combine(SimDevice.RepoRoot, "runtime", "MarlEdge.Runtime.csproj"),
-            "-c", "Release", "-r", rid, "-o", outDir, "-nologo", "-v", "quiet");
+        var (code, output) = Exec("dotnet", TimeSpan.FromMinutes(15), "publish", Path.Combine(SimDevice.RepoRoot, "runtime", "MarlEdge.Runtime.csproj"),
+            "-c", "Release", "-r", rid, "-o", outDir, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
         Assert.True(code == 0, "dotnet publish failed:\n" + output);
-        Assert.True(new FileInfo(Path.Combine(outDir, "System.Private.CoreLib.dll")).Length < 12_000_000, "the framework was not trimmed");
+        // Trimmed: framework assemblies nothing references are gone; composite ReadyToRun: one native image for framework and app.
+        Assert.False(File.Exists(Path.Combine(outDir, "System.Private.Xml.dll")), "the framework was not trimmed");
+        Assert.True(File.Exists(Path.Combine(outDir, "marl-edge.r2r.dll")), "no composite ReadyToRun image");
+        Assert.False(File.Exists(Path.Combine(outDir, "onnxruntime.dll")), "Windows ONNX Runtime binaries in a linux publish");
 
-        (code, output) = Exec(Path.Combine(outDir, "marl-edge"), TimeSpan.FromMinutes(2), "run", "--config", dev.ConfigPath, "--periods", "30");
+        (code, output) = Exec(Path.Combine(outDir, "marl-edge"), TimeSpan.FromMinutes(2), "run", "--config", dev.ConfigPath, "--periods", "80");
         Assert.True(code == 0, "marl-edge run failed:\n" + output);
-        Assert.Contains("periods 30, decisions 30,", output);
-        Assert.Contains("fallback entries 0,", output);
         Assert.DoesNotContain("policy not in control", output);
+        Assert.DoesNotContain("did not start", output);
+        var counts = Regex.Match(output, @"periods (\d+), decisions (\d+), overruns \d+, fallback entries (\d+), updates (\d+),");
+        Assert.True(counts.Success, "no counters line:\n" + output);
+        Assert.Equal("80", counts.Groups[1].Value);
+        Assert.Equal("80", counts.Groups[2].Value);
+        Assert.Equal("0", counts.Groups[3].Value);
+        Assert.True(int.Parse(counts.Groups[4].Value) > 0, "the learner made no update:\n" + output);
+        var telemetry = Regex.Match(output, @"telemetry: (\d+) messages published");
+        Assert.True(telemetry.Success && int.Parse(telemetry.Groups[1].Value) > 0, "no telemetry reached the embedded broker:\n" + output);
     }
 
     static (int Code, string Output) Exec(string file, TimeSpan timeout, params string[] args)
