@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Xunit;
@@ -34,6 +37,7 @@ public class PublishTests
         Assert.False(File.Exists(Path.Combine(outDir, "System.Private.Xml.dll")), "the framework was not trimmed");
         Assert.True(File.Exists(Path.Combine(outDir, "marl-edge.r2r.dll")), "no composite ReadyToRun image");
         Assert.False(File.Exists(Path.Combine(outDir, "onnxruntime.dll")), "Windows ONNX Runtime binaries in a linux publish");
+        AssertUnitsNetConversionsKept(Path.Combine(outDir, "UnitsNet.dll"));
 
         (code, output) = Exec(Path.Combine(outDir, "marl-edge"), TimeSpan.FromMinutes(2), "run", "--config", dev.ConfigPath, "--periods", "80");
         Assert.True(code == 0, "marl-edge run failed:\n" + output);
@@ -47,6 +51,29 @@ public class PublishTests
         Assert.True(int.Parse(counts.Groups[4].Value) > 0, "the learner made no update:\n" + output);
         var telemetry = Regex.Match(output, @"telemetry: (\d+) messages published");
         Assert.True(telemetry.Success && int.Parse(telemetry.Groups[1].Value) > 0, "no telemetry reached the embedded broker:\n" + output);
+    }
+
+    /// <summary>
+    /// UnitsNet is trimmed; its UnitConverter finds each quantity's private static RegisterDefaultConversions by reflection (trim
+    /// warning IL2075), so every quantity type (a UnitsNet struct with a static Info) must still have that method.
+    /// </summary>
+    static void AssertUnitsNetConversionsKept(string path)
+    {
+        using var pe = new PEReader(File.OpenRead(path));
+        var md = pe.GetMetadataReader();
+        int quantities = 0;
+        var missing = new List<string>();
+        foreach (var handle in md.TypeDefinitions)
+        {
+            var type = md.GetTypeDefinition(handle);
+            if (md.GetString(type.Namespace) != "UnitsNet" || (type.Attributes & TypeAttributes.Interface) != 0) continue;
+            var methods = type.GetMethods().Select(m => md.GetString(md.GetMethodDefinition(m).Name)).ToHashSet();
+            if (!methods.Contains("get_Info")) continue;
+            quantities++;
+            if (!methods.Contains("RegisterDefaultConversions")) missing.Add(md.GetString(type.Name));
+        }
+        Assert.True(quantities > 100, $"only {quantities} UnitsNet quantity types found in the trimmed UnitsNet.dll");
+        Assert.True(missing.Count == 0, "trimming removed RegisterDefaultConversions from: " + string.Join(", ", missing));
     }
 
     static (int Code, string Output) Exec(string file, TimeSpan timeout, params string[] args)
