@@ -139,7 +139,7 @@ public static class Program
         rss.Sort();
         Console.WriteLine($"cold start to first decision over {runs} runs: median {ms[ms.Count / 2]:F0} ms, min {ms[0]:F0} ms, max {ms[^1]:F0} ms");
         if (rss.Count > 0)
-            Console.WriteLine($"peak RSS (VmHWM) after 300 periods (30 s of 100 ms periods, learning and telemetry off): median {rss[rss.Count / 2]:F1} MiB, min {rss[0]:F1}, max {rss[^1]:F1}");
+            Console.WriteLine($"peak RSS (VmHWM) after 300 periods (30 s of 100 ms periods, learning and telemetry off): median {rss[rss.Count / 2]:F1} MiB = {rss[rss.Count / 2] * 1.048576:F1} MB, min {rss[0]:F1} MiB, max {rss[^1]:F1} MiB");
         Console.WriteLine($"load average (1/5/15 min) before: {load0}, after: {LoadAverage()}; {Environment.ProcessorCount} CPUs visible");
         Directory.Delete(dir, true);
         return 0;

@@ -63,17 +63,18 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         _stop.Cancel();
         _thread?.Join();
         var m = runtime.Metrics;
-        log.LogInformation("peak RSS {Rss} MB (managed: {Allocated} MB allocated since start, {Collections} collections)",
-            Mb(PeakRssMb()), Mb(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
+        double rssMib = PeakRssMib();
+        log.LogInformation("peak RSS {Rss} MiB = {RssMb} MB (managed: {Allocated} MiB allocated since start, {Collections} collections)",
+            Fixed1(rssMib), Fixed1(rssMib * 1.048576), Fixed1(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
         log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
             m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
         return Task.CompletedTask;
     }
 
-    static string Mb(double mb) => mb.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    static string Fixed1(double x) => x.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>VmHWM from /proc/self/status (the process's peak resident set), in MB; NaN where there is none.</summary>
-    static double PeakRssMb()
+    /// <summary>VmHWM from /proc/self/status (the process's peak resident set), in MiB; NaN where there is none.</summary>
+    static double PeakRssMib()
     {
         try
         {
