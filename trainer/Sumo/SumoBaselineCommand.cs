@@ -28,9 +28,11 @@ public sealed class SumoBaselineCommand : ICommand
           --episodes  episodes to run, seeds S, S+1, ... (default 1)
           --seed      first SUMO seed (default 0)
           --json      print the summary as one JSON object instead of a table
-        Metrics (means over episodes): avg_delay (mean timeLoss of completed trips, RESCO's delay), avg_trip_time,
-        avg_wait, throughput (completed trips), vehicles_in_network (at the end), and avg_depart_delay (mean time the
-        completed trips waited to enter the network, not part of timeLoss).
+        Metrics (means over episodes): avg_delay, RESCO's delay: timeLoss + departDelay over every trip, unfinished
+        ones included, plus (end - scheduled depart) for each vehicle that never departed, per vehicle (as RESCO's
+        utils/readXML.py); then over completed trips: avg_time_loss (mean timeLoss), avg_trip_time, avg_wait,
+        avg_depart_delay (mean wait to enter the network) and throughput (their count); never_departed;
+        vehicles_in_network (at the end).
         """;
 
     public int Run(CommandArgs args)
@@ -78,10 +80,12 @@ public sealed class SumoBaselineCommand : ICommand
         {
             ["seed"] = r.Seed,
             ["avg_delay"] = JsonNumber(r.Metrics.AvgDelay),
+            ["avg_time_loss"] = JsonNumber(r.Metrics.AvgTimeLoss),
             ["avg_trip_time"] = JsonNumber(r.Metrics.AvgTripTime),
             ["avg_wait"] = JsonNumber(r.Metrics.AvgWait),
             ["avg_depart_delay"] = JsonNumber(r.Metrics.AvgDepartDelay),
             ["throughput"] = r.Metrics.Throughput,
+            ["never_departed"] = r.Metrics.NeverDeparted,
             ["vehicles_in_network"] = r.Metrics.VehiclesInNetwork,
             ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         }).ToArray());
@@ -91,10 +95,12 @@ public sealed class SumoBaselineCommand : ICommand
     public static IEnumerable<(string Name, double Value)> MeanMetrics(IReadOnlyList<BaselineEpisode> results)
     {
         yield return ("avg_delay", results.Average(r => r.Metrics.AvgDelay));
+        yield return ("avg_time_loss", results.Average(r => r.Metrics.AvgTimeLoss));
         yield return ("avg_trip_time", results.Average(r => r.Metrics.AvgTripTime));
         yield return ("avg_wait", results.Average(r => r.Metrics.AvgWait));
         yield return ("avg_depart_delay", results.Average(r => r.Metrics.AvgDepartDelay));
         yield return ("throughput", results.Average(r => r.Metrics.Throughput));
+        yield return ("never_departed", results.Average(r => r.Metrics.NeverDeparted));
         yield return ("vehicles_in_network", results.Average(r => r.Metrics.VehiclesInNetwork));
     }
 
