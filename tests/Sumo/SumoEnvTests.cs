@@ -123,6 +123,7 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.Equal(Intersection.YellowBetween(a0.GreenStates[0], a0.GreenStates[1]), yellow);
         Assert.Contains('y', yellow);
         Assert.Equal((a0.TlsId, a0.GreenStates[1], 13.0), set[1]);  // green after 3 s of yellow
+        Assert.Equal(20.0, env.Time);                                  // the yellow is inside the 10 s step
         Assert.Equal(a0.GreenStates[1], env.Client!.GetTrafficLightState(a0.TlsId));  // SUMO shows it
         Assert.Equal(1, a0.CurrentGreen);
         Assert.Equal(1f, obs[0][3 * a0.IncomingLanes.Count + 1]);

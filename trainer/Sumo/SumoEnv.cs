@@ -170,8 +170,9 @@ public sealed class SumoEnv : IParallelEnv
         var config = Scenario.Config;
         try
         {
+            double stepEnd = _time + config.StepLengthS;   // yellow is part of the step (as RESCO's MultiSignal.step), not added to it
             if (!_options.StaticLights) ApplyActions(action.Discrete, sumo.Client, config);
-            Advance(_time + config.StepLengthS, collect: true);
+            Advance(stepEnd, collect: true);
         }
         catch (Exception e) when (e is TraciProtocolException or TraciCommandException)
         {
