@@ -31,6 +31,72 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         }
     }
 
+    /// <summary>observe_arrivals appends lane:ID:arriving (a subset of the approaching vehicles) and phase:green_s; reward=delay is minus Σ(1 − v/v_max) ≥ the queue.</summary>
+    [Fact]
+    public void Arrivals_and_green_time_are_observed_and_the_delay_reward_counts_halting_vehicles_fully()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(",sensing=vehicles,observe_arrivals=true,reward=delay,min_green_s=0"), new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        var random = new Random(3);
+        env.Reset(0, obs);
+        bool sawArrival = false, sawSlowMover = false;
+        for (int step = 0; step < 30; step++)
+        {
+            for (int i = 0; i < action.Discrete.Length; i++) action.Discrete[i] = random.Next(env.Intersections[i].ActionCount);
+            env.Step(action, obs, rewards);
+            for (int i = 0; i < env.Agents.Count; i++)
+            {
+                var x = env.Intersections[i];
+                var names = env.Agents[i].Observation.FeatureNames;
+                int lanes = x.IncomingLanes.Count, at = 3 * lanes + x.ActionCount;
+                Assert.Equal(at + lanes + 1, names.Count);
+                Assert.Equal(SumoEnv.GreenTimeFeature, names[^1]);
+                Assert.Equal(env.Time - x.GreenSince, obs[i][^1], 3);
+                float queue = 0;
+                for (int l = 0; l < lanes; l++)
+                {
+                    Assert.Equal($"lane:{x.IncomingLanes[l].Id}:arriving", names[at + l]);
+                    Assert.InRange(obs[i][at + l], 0, obs[i][3 * l + 1]);      // arriving ⊆ approaching
+                    sawArrival |= obs[i][at + l] > 0;
+                    queue += obs[i][3 * l];
+                }
+                Assert.Equal(-x.TotalDelay(), rewards[i]);
+                Assert.True(-rewards[i] >= 0.95f * queue, $"delay {-rewards[i]} below the queue {queue}");
+                sawSlowMover |= -rewards[i] > queue + 0.05f;
+            }
+        }
+        Assert.True(sawArrival, "no vehicle was ever about to reach a stop line");
+        Assert.True(sawSlowMover, "the delay reward never counted a slowed-down moving vehicle");
+        var e = Assert.Throws<SumoException>(() => SumoEnvFactory.Create(scenario.GridSpec(",sensing=detectors,observe_arrivals=true"), new SumoEnvOptions()));
+        Assert.Contains("observe_arrivals needs sensing=vehicles", e.Message);
+    }
+
+    [Fact]
+    public void Delay_reward_from_lane_area_detectors_grows_in_front_of_red_and_stays_below_the_vehicle_count()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(",sensing=detectors,reward=delay"), new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        env.Reset(0, obs);
+        float most = 0;
+        for (int step = 0; step < 20; step++)
+        {
+            env.Step(action, obs, rewards);   // phase 0 forever: queues build on the red approaches
+            for (int i = 0; i < env.Agents.Count; i++)
+            {
+                var x = env.Intersections[i];
+                float vehicles = x.TotalQueue() + x.Approaching.Sum();
+                Assert.Equal(-x.TotalDelay(), rewards[i]);
+                Assert.InRange(-rewards[i], 0, vehicles + 1e-4f);     // count × (1 − mean speed / limit)
+                most = Math.Max(most, -rewards[i]);
+            }
+        }
+        Assert.True(most >= 3, $"expected delay in front of the red lights, max {most}");
+    }
+
     [Fact]
     public void Yellow_is_inserted_on_a_switch_and_the_chosen_green_is_shown()
     {
@@ -57,6 +123,7 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.Equal(Intersection.YellowBetween(a0.GreenStates[0], a0.GreenStates[1]), yellow);
         Assert.Contains('y', yellow);
         Assert.Equal((a0.TlsId, a0.GreenStates[1], 13.0), set[1]);  // green after 3 s of yellow
+        Assert.Equal(20.0, env.Time);                                  // the yellow is inside the 10 s step
         Assert.Equal(a0.GreenStates[1], env.Client!.GetTrafficLightState(a0.TlsId));  // SUMO shows it
         Assert.Equal(1, a0.CurrentGreen);
         Assert.Equal(1f, obs[0][3 * a0.IncomingLanes.Count + 1]);
@@ -131,10 +198,15 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.True(File.Exists(Path.Combine(run, "tripinfo.xml")));
         Assert.False(Directory.Exists(Path.Combine(run, ".sumo-episode")));
         var m = env.LastEpisode!;
-        Assert.Equal(m, TripInfoMetrics.Read(Path.Combine(run, "tripinfo.xml")) with { VehiclesInNetwork = m.VehiclesInNetwork });
+        var schedule = ScheduledDepartures.Read(env.Scenario.RouteFiles);
+        Assert.Equal(m, TripInfoMetrics.Read(Path.Combine(run, "tripinfo.xml"), schedule, env.Time) with { VehiclesInNetwork = m.VehiclesInNetwork });
         Assert.True(m.Throughput > 20, $"throughput {m.Throughput}");
-        Assert.True(m.AvgDelay > 0 && m.AvgDelay < m.AvgTripTime);
+        Assert.True(m.AvgTimeLoss > 0 && m.AvgTimeLoss < m.AvgTripTime);
         Assert.True(m.VehiclesInNetwork > 0, "a never-switching controller leaves vehicles stuck in the network");
+        // RESCO's delay also charges the stuck vehicles (written as unfinished trips) and the ones never inserted.
+        int unfinished = File.ReadLines(Path.Combine(run, "tripinfo.xml")).Count(l => l.Contains("arrival=\"-1"));
+        Assert.Equal(m.VehiclesInNetwork, unfinished);
+        Assert.True(m.AvgDelay > m.AvgTimeLoss, $"RESCO delay {m.AvgDelay:F1} vs completed timeLoss {m.AvgTimeLoss:F1}");
         Assert.Equal(m.AvgDelay, env.Info.Metrics["avg_delay"]);
         Assert.Throws<InvalidOperationException>(() => env.Step(action, obs, rewards));
     }

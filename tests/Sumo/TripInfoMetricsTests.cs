@@ -5,11 +5,17 @@ namespace MarlEdge.Tests.Sumo;
 
 public sealed class TripInfoMetricsTests
 {
-    [Fact]
-    public void Averages_come_from_completed_trips()
+    static string Temp(string text, string suffix = ".xml")
     {
-        string path = Path.Combine(Path.GetTempPath(), $"tripinfo-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(path, """
+        string path = Path.Combine(Path.GetTempPath(), $"marledge-{Guid.NewGuid():N}{suffix}");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Completed_trips_give_the_averages_and_resco_delay_adds_depart_delay()
+    {
+        string path = Temp("""
             <tripinfos>
                 <tripinfo id="a" depart="0.00" arrival="50.00" duration="50.00" waitingTime="10.00" timeLoss="20.00" departDelay="1.00"/>
                 <tripinfo id="b" depart="5.00" arrival="95.00" duration="90.00" waitingTime="0.00" timeLoss="4.00" departDelay="3.00"/>
@@ -17,24 +23,62 @@ public sealed class TripInfoMetricsTests
             """);
         try
         {
-            var m = TripInfoMetrics.Read(path);
+            var m = TripInfoMetrics.Read(path, ScheduledDepartures.None, 100);
             Assert.Equal(2, m.Throughput);
-            Assert.Equal(12.0, m.AvgDelay, 9);
+            Assert.Equal(12.0, m.AvgTimeLoss, 9);
+            Assert.Equal(14.0, m.AvgDelay, 9);          // RESCO: mean of timeLoss + departDelay = (21 + 7) / 2
             Assert.Equal(70.0, m.AvgTripTime, 9);
             Assert.Equal(5.0, m.AvgWait, 9);
             Assert.Equal(2.0, m.AvgDepartDelay, 9);
+            Assert.Equal(0, m.NeverDeparted);
         }
         finally { File.Delete(path); }
+    }
+
+    /// <summary>The case RESCO's readXML.py was written for: unfinished trips and vehicles still waiting to get in at the end.</summary>
+    [Fact]
+    public void Resco_delay_charges_unfinished_trips_and_vehicles_that_never_departed()
+    {
+        // Scheduled: a at 0, b at 10, c at 20, d at 30, e at 40; the episode ends at 100.
+        string routes = Temp("""
+            <routes>
+                <vType id="car"/>
+                <vehicle id="a" depart="0.00"><route edges="x"/></vehicle>
+                <vehicle id="b" depart="10.00"><route edges="x"/></vehicle>
+                <vehicle id="c" depart="20.00"><route edges="x"/></vehicle>
+                <trip id="d" depart="30.00" from="x" to="y"/>
+                <vehicle id="e" depart="40.00"><route edges="x"/></vehicle>
+                <vehicle id="late" depart="150.00"><route edges="x"/></vehicle>
+            </routes>
+            """, ".rou.xml");
+        // a finished; b got in late (actual depart 60, scheduled 10) and is still driving; c, d, e never got in.
+        string trips = Temp("""
+            <tripinfos>
+                <tripinfo id="a" depart="0.00" arrival="50.00" duration="50.00" waitingTime="10.00" timeLoss="20.00" departDelay="0.00"/>
+                <tripinfo id="b" depart="60.00" arrival="-1.00" duration="40.00" waitingTime="30.00" timeLoss="35.00" departDelay="50.00" vaporized="end"/>
+            </tripinfos>
+            """);
+        try
+        {
+            var schedule = ScheduledDepartures.Read([routes]);
+            Assert.Equal(6, schedule.Count);
+            var m = TripInfoMetrics.Read(trips, schedule, 100);
+            Assert.Equal(1, m.Throughput);                       // only a completed
+            Assert.Equal(20.0, m.AvgTimeLoss, 9);
+            Assert.Equal(3, m.NeverDeparted);                    // c, d, e: scheduled after b's scheduled 10 s, before the end
+            // (20 + 0) + (35 + 50) + (100 - 20) + (100 - 30) + (100 - 40) over 2 entries + 3 never departed
+            Assert.Equal((20.0 + 85 + 80 + 70 + 60) / 5, m.AvgDelay, 9);
+        }
+        finally { File.Delete(routes); File.Delete(trips); }
     }
 
     [Fact]
     public void Truncated_file_is_a_clear_error()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"tripinfo-{Guid.NewGuid():N}.xml");
-        File.WriteAllText(path, "<tripinfos>\n<tripinfo id=\"a\" duration=\"5\"");
+        string path = Temp("<tripinfos>\n<tripinfo id=\"a\" duration=\"5\"");
         try
         {
-            var e = Assert.Throws<SumoException>(() => TripInfoMetrics.Read(path));
+            var e = Assert.Throws<SumoException>(() => TripInfoMetrics.Read(path, ScheduledDepartures.None, 100));
             Assert.Contains("incomplete or malformed", e.Message);
         }
         finally { File.Delete(path); }

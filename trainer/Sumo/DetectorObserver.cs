@@ -5,7 +5,7 @@ namespace MarlEdge.Trainer.Sumo;
 
 /// <summary>
 /// Turns each step's subscription results into the intersections' detector readings. With `detectors` sensing, each
-/// lane-area detector reports [vehicle count, halting count] and each incoming lane its waiting time; with
+/// lane-area detector reports [vehicle count, halting count, mean speed] and each incoming lane its waiting time; with
 /// `vehicles` sensing, each junction's context subscription reports, for every vehicle nearby, [lane id, lane
 /// position, speed, waiting time] in that order. Each traffic light reports its shown state.
 /// Lookups go through span-keyed dictionaries, so reading a step allocates nothing.
@@ -14,7 +14,7 @@ sealed class DetectorObserver : ISubscriptionSink
 {
     public static readonly byte[] VehicleVariables =
         [TraciVariable.LaneId, TraciVariable.LanePosition, TraciVariable.Speed, TraciVariable.WaitingTime];
-    public static readonly byte[] DetectorVariables = [TraciVariable.LastStepVehicleNumber, TraciVariable.LastStepVehicleHaltingNumber];
+    public static readonly byte[] DetectorVariables = [TraciVariable.LastStepVehicleNumber, TraciVariable.LastStepVehicleHaltingNumber, TraciVariable.LastStepMeanSpeed];
     public static readonly byte[] LaneVariables = [TraciVariable.WaitingTime];
     public static readonly byte[] SimulationVariables = [TraciVariable.Time, TraciVariable.MinExpectedNumber];
 
@@ -29,6 +29,7 @@ sealed class DetectorObserver : ISubscriptionSink
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byTls;
     readonly byte[][] _greenStateBytes;  // per intersection, per green phase: the state as Latin-1 bytes
     readonly double _range;
+    readonly double _horizon;
     readonly LaneAreaDetectors? _detectors;
     readonly Dictionary<string, (int Intersection, int Slot)>.AlternateLookup<ReadOnlySpan<char>> _incomingLane;
     readonly char[] _chars = new char[1024];
@@ -43,8 +44,10 @@ sealed class DetectorObserver : ISubscriptionSink
     int _slot;
     double _position, _speed;
 
-    public DetectorObserver(IReadOnlyList<Intersection> intersections, double range, LaneAreaDetectors? detectors)
+    /// <param name="horizon">seconds ahead within which a moving vehicle counts as arriving (the step length)</param>
+    public DetectorObserver(IReadOnlyList<Intersection> intersections, double range, double horizon, LaneAreaDetectors? detectors)
     {
+        _horizon = horizon;
         _intersections = intersections;
         _range = range;
         _detectors = detectors;
@@ -100,7 +103,7 @@ sealed class DetectorObserver : ISubscriptionSink
             case TraciVariable.LanePosition: _position = value.Number; break;
             case TraciVariable.Speed: _speed = value.Number; break;
             case TraciVariable.WaitingTime:
-                if (_slot != int.MinValue) _current!.Record(_slot, _position, _speed, value.Number, _range);
+                if (_slot != int.MinValue) _current!.Record(_slot, _position, _speed, value.Number, _range, _horizon);
                 break;
         }
     }
@@ -112,6 +115,7 @@ sealed class DetectorObserver : ISubscriptionSink
         var x = _intersections[_detectors.Intersection[k]];
         if (variableId == TraciVariable.LastStepVehicleNumber) x.RecordDetectorCount(_detectors.Slot[k], number);
         else if (variableId == TraciVariable.LastStepVehicleHaltingNumber) x.RecordDetectorHalting(_detectors.Slot[k], number);
+        else if (variableId == TraciVariable.LastStepMeanSpeed) x.RecordDetectorMeanSpeed(_detectors.Slot[k], number);
     }
 
     void OnTrafficLightState(ReadOnlySpan<byte> tlsId, ReadOnlySpan<byte> state)

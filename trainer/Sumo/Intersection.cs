@@ -26,6 +26,10 @@ public sealed class Intersection
     public readonly float[] Queue;
     public readonly float[] Approaching;
     public readonly float[] Wait;
+    /// <summary>Per incoming lane: Σ over the vehicles in range of (1 − speed / lane speed limit), the rate at which they lose time (s/s).</summary>
+    public readonly float[] Delay;
+    /// <summary>Per incoming lane: moving vehicles in range that reach the stop line within one step at their current speed.</summary>
+    public readonly float[] Arriving;
     public readonly float[] OutgoingCount;
 
     /// <summary>Current green phase index, and when it turned green (simulation seconds).</summary>
@@ -89,6 +93,8 @@ public sealed class Intersection
         Queue = new float[IncomingLanes.Count];
         Approaching = new float[IncomingLanes.Count];
         Wait = new float[IncomingLanes.Count];
+        Delay = new float[IncomingLanes.Count];
+        Arriving = new float[IncomingLanes.Count];
         OutgoingCount = new float[OutgoingLanes.Count];
     }
 
@@ -117,18 +123,26 @@ public sealed class Intersection
         Array.Clear(Queue);
         Array.Clear(Approaching);
         Array.Clear(Wait);
+        Array.Clear(Delay);
+        Array.Clear(Arriving);
         Array.Clear(OutgoingCount);
     }
 
     /// <summary>Counts one vehicle seen around the junction, if it is within range on one of this intersection's lanes.</summary>
-    internal void Record(int slot, double lanePosition, double speed, double waitingTime, double range)
+    internal void Record(int slot, double lanePosition, double speed, double waitingTime, double range, double horizon)
     {
         if (slot >= 0)
         {
             var lane = IncomingLanes[slot];
-            if (lane.Length - lanePosition > range) return;
+            double toStopLine = lane.Length - lanePosition;
+            if (toStopLine > range) return;
+            Delay[slot] += (float)Math.Max(0, 1 - speed / lane.Speed);
             if (speed < HaltingSpeed) { Queue[slot]++; Wait[slot] += (float)waitingTime; }
-            else Approaching[slot]++;
+            else
+            {
+                Approaching[slot]++;
+                if (toStopLine <= speed * horizon) Arriving[slot]++;
+            }
         }
         else
         {
@@ -151,6 +165,14 @@ public sealed class Intersection
         Approaching[slot] = Math.Max(0, Approaching[slot] - (float)halting);
     }
 
+    /// <summary>A lane-area detector's mean speed (after its count and halting number): the lane's delay rate is count × (1 − mean speed / limit).</summary>
+    internal void RecordDetectorMeanSpeed(int slot, double meanSpeed)
+    {
+        if (slot < 0) return;
+        float vehicles = Queue[slot] + Approaching[slot];
+        Delay[slot] = vehicles > 0 && meanSpeed >= 0 ? vehicles * (float)Math.Max(0, 1 - meanSpeed / IncomingLanes[slot].Speed) : 0;
+    }
+
     /// <summary>SUMO's summed waiting time of the vehicles on an incoming lane (the whole lane).</summary>
     internal void RecordLaneWait(int slot, double seconds)
     {
@@ -162,6 +184,7 @@ public sealed class Intersection
 
     public float TotalQueue() => Sum(Queue);
     public float TotalWait() => Sum(Wait);
+    public float TotalDelay() => Sum(Delay);
 
     static float Sum(float[] values)
     {

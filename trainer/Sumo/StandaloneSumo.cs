@@ -19,7 +19,7 @@ public static class StandaloneSumo
             "-n", scenario.NetFile, "-r", string.Join(",", scenario.RouteFiles),
             "--end", config.EpisodeS.ToString(CultureInfo.InvariantCulture),
             "--xml-validation", "never", "--no-step-log", "true", "--duration-log.disable", "true",
-            "--tripinfo-output", tripInfoPath, "--seed", seed.ToString(CultureInfo.InvariantCulture),
+            "--tripinfo-output", tripInfoPath, "--tripinfo-output.write-unfinished", "true", "--seed", seed.ToString(CultureInfo.InvariantCulture),
             "--time-to-teleport", config.TimeToTeleportS.ToString(CultureInfo.InvariantCulture), "--no-warnings", "true",
         ];
         foreach (string a in args) info.ArgumentList.Add(a);
@@ -31,6 +31,6 @@ public static class StandaloneSumo
         double wall = clock.Elapsed.TotalSeconds;
         if (process.ExitCode != 0)
             throw new SumoException($"sumo alone failed on {scenario.Name}: {stderr.Result.Split('\n').FirstOrDefault(l => l.Contains("Error")) ?? $"exit code {process.ExitCode}"}");
-        return (TripInfoMetrics.Read(tripInfoPath), wall);
+        return (TripInfoMetrics.Read(tripInfoPath, ScheduledDepartures.Read(scenario.RouteFiles), config.EpisodeS), wall);
     }
 }

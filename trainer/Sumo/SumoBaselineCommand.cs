@@ -20,17 +20,20 @@ public sealed class SumoBaselineCommand : ICommand
         Runs a baseline controller for whole episodes and evaluates them from SUMO's tripinfo.xml.
           --env       sumo:<folder | file.sumocfg | net.xml+rou.xml>[,route=NAME][,key=value...]
                       e.g. sumo:../shared/scenarios/resco/grid4x4,route=grid4x4_1
-                      keys: step_length_s yellow_s min_green_s episode_s detector_range_m reward(queue|wait)
-                            gamma fixed_green_s time_to_teleport_s config(JSON file)
+                      keys: step_length_s yellow_s min_green_s episode_s detector_range_m reward(queue|wait|delay)
+                            sensing(detectors|vehicles) observe_arrivals(true|false) gamma fixed_green_s
+                            time_to_teleport_s obs_scale_* reward_scale config(JSON file)
           --algo      static: SUMO's own program; fixed: cycle of fixed greens (fixed_green_s);
                       maxpressure: max-pressure; greedy: longest queue first
           --out       run folder: tripinfo.xml of the last episode, summary.json
           --episodes  episodes to run, seeds S, S+1, ... (default 1)
           --seed      first SUMO seed (default 0)
           --json      print the summary as one JSON object instead of a table
-        Metrics (means over episodes): avg_delay (mean timeLoss of completed trips, RESCO's delay), avg_trip_time,
-        avg_wait, throughput (completed trips), vehicles_in_network (at the end), and avg_depart_delay (mean time the
-        completed trips waited to enter the network, not part of timeLoss).
+        Metrics (means over episodes): avg_delay, RESCO's delay: timeLoss + departDelay over every trip, unfinished
+        ones included, plus (end - scheduled depart) for each vehicle that never departed, per vehicle (as RESCO's
+        utils/readXML.py); then over completed trips: avg_time_loss (mean timeLoss), avg_trip_time, avg_wait,
+        avg_depart_delay (mean wait to enter the network) and throughput (their count); never_departed;
+        vehicles_in_network (at the end).
         """;
 
     public int Run(CommandArgs args)
@@ -78,10 +81,12 @@ public sealed class SumoBaselineCommand : ICommand
         {
             ["seed"] = r.Seed,
             ["avg_delay"] = JsonNumber(r.Metrics.AvgDelay),
+            ["avg_time_loss"] = JsonNumber(r.Metrics.AvgTimeLoss),
             ["avg_trip_time"] = JsonNumber(r.Metrics.AvgTripTime),
             ["avg_wait"] = JsonNumber(r.Metrics.AvgWait),
             ["avg_depart_delay"] = JsonNumber(r.Metrics.AvgDepartDelay),
             ["throughput"] = r.Metrics.Throughput,
+            ["never_departed"] = r.Metrics.NeverDeparted,
             ["vehicles_in_network"] = r.Metrics.VehiclesInNetwork,
             ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         }).ToArray());
@@ -91,10 +96,12 @@ public sealed class SumoBaselineCommand : ICommand
     public static IEnumerable<(string Name, double Value)> MeanMetrics(IReadOnlyList<BaselineEpisode> results)
     {
         yield return ("avg_delay", results.Average(r => r.Metrics.AvgDelay));
+        yield return ("avg_time_loss", results.Average(r => r.Metrics.AvgTimeLoss));
         yield return ("avg_trip_time", results.Average(r => r.Metrics.AvgTripTime));
         yield return ("avg_wait", results.Average(r => r.Metrics.AvgWait));
         yield return ("avg_depart_delay", results.Average(r => r.Metrics.AvgDepartDelay));
         yield return ("throughput", results.Average(r => r.Metrics.Throughput));
+        yield return ("never_departed", results.Average(r => r.Metrics.NeverDeparted));
         yield return ("vehicles_in_network", results.Average(r => r.Metrics.VehiclesInNetwork));
     }
 

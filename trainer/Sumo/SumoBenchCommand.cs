@@ -100,37 +100,33 @@ public sealed class SumoBenchCommand : ICommand
             {
                 ["wall_seconds"] = Math.Round(aloneWall, 3),
                 ["avg_delay"] = aloneMetrics.AvgDelay,
+                ["avg_time_loss"] = aloneMetrics.AvgTimeLoss,
                 ["throughput"] = aloneMetrics.Throughput,
             },
             ["runs"] = runs,
         };
     }
 
-    static TripInfoMetrics MeanOf(IReadOnlyList<BaselineEpisode> results) => new(
-        (int)Math.Round(results.Average(r => r.Metrics.Throughput)),
-        results.Average(r => r.Metrics.AvgDelay),
-        results.Average(r => r.Metrics.AvgTripTime),
-        results.Average(r => r.Metrics.AvgWait),
-        results.Average(r => r.Metrics.AvgDepartDelay),
-        (int)Math.Round(results.Average(r => r.Metrics.VehiclesInNetwork)));
+    static TripInfoMetrics MeanOf(IReadOnlyList<BaselineEpisode> results) => TripInfoMetrics.Mean(results.Select(r => r.Metrics).ToList());
 
     static string[] Row(string scenario, string controller, TripInfoMetrics m, double wall, double ratio) =>
     [
-        scenario, controller, F(m.AvgDelay), F(m.AvgDepartDelay), F(m.AvgTripTime), F(m.AvgWait),
+        scenario, controller, F(m.AvgDelay), F(m.AvgTimeLoss), F(m.AvgDepartDelay), F(m.AvgTripTime), F(m.AvgWait),
         m.Throughput.ToString(CultureInfo.InvariantCulture), m.VehiclesInNetwork < 0 ? "-" : m.VehiclesInNetwork.ToString(CultureInfo.InvariantCulture),
         wall.ToString("0.00", CultureInfo.InvariantCulture), ratio.ToString("0.00", CultureInfo.InvariantCulture),
     ];
 
-    static string F(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+    static string F(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "-";
 
     static void PrintTable(List<string[]> rows)
     {
-        string[] header = ["scenario", "controller", "avg_delay", "depart_delay", "trip_time", "avg_wait", "throughput", "in_network", "wall_s", "coupling"];
+        string[] header = ["scenario", "controller", "avg_delay", "time_loss", "depart_delay", "trip_time", "avg_wait", "throughput", "in_network", "wall_s", "coupling"];
         var all = rows.Prepend(header).ToList();
         int[] width = Enumerable.Range(0, header.Length).Select(c => all.Max(r => r[c].Length)).ToArray();
         foreach (var r in all)
             Console.WriteLine(string.Join("  ", r.Select((cell, c) => c < 2 ? cell.PadRight(width[c]) : cell.PadLeft(width[c]))));
-        Console.WriteLine("avg_delay: mean timeLoss of completed trips (s); depart_delay: mean wait before insertion (s); coupling: wall time / SUMO alone's");
+        Console.WriteLine("avg_delay: RESCO's delay (s; timeLoss + departDelay over all trips, unfinished ones and never-departed vehicles included); " +
+                          "time_loss: mean timeLoss of completed trips (s); depart_delay: their mean wait before insertion (s); coupling: wall time / SUMO alone's");
     }
 
     /// <summary>../shared/scenarios/resco beside the repository that holds trainer/Sumo/Scenarios.</summary>

@@ -22,11 +22,15 @@ public sealed record SumoEnvOptions
 /// <para>Observation of an agent (all features named): per incoming lane, within detector_range_m of the stop line,
 /// <c>lane:ID:queue</c> (halting vehicles), <c>lane:ID:approaching</c> (moving vehicles) and <c>lane:ID:wait</c>
 /// (the halting vehicles' summed waiting time, s; with `detectors` sensing SUMO's whole-lane sum); then
-/// <c>phase:K:STATE</c>, one-hot of the current green phase. See <see cref="SensingKind"/>.</para>
-/// <para>Reward of an agent: minus its own queue (or waiting time, reward=wait), from the same detectors.</para>
+/// <c>phase:K:STATE</c>, one-hot of the current green phase. See <see cref="SensingKind"/>. With observe_arrivals
+/// (vehicles sensing) two more blocks follow: <c>lane:ID:arriving</c>, the moving vehicles that reach the stop line
+/// within one step at their current speed (what a radar or camera at the approach measures), and
+/// <c>phase:green_s</c>, how long the current green has been shown.</para>
+/// <para>Reward of an agent: minus its own queue (reward=queue), waiting time (reward=wait) or delay rate Σ(1 − v/v_max)
+/// (reward=delay), from the same detectors.</para>
 /// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
-/// folder; the last step's <see cref="Info"/> carries avg_delay, avg_trip_time, avg_wait, throughput and
-/// vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
+/// folder; the last step's <see cref="Info"/> carries avg_delay (RESCO's delay, see <see cref="TripInfoMetrics"/>),
+/// avg_time_loss, avg_trip_time, avg_wait, avg_depart_delay, throughput, never_departed and vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
 /// </summary>
 public sealed class SumoEnv : IParallelEnv
 {
@@ -37,10 +41,15 @@ public sealed class SumoEnv : IParallelEnv
     readonly LaneAreaDetectors? _detectors;
     readonly bool _ownsRunDirectory;
     readonly string[] _phaseDuringStep;   // per agent: the green state to set after yellow, or null
+    readonly bool _observeArrivals;
+    readonly ScheduledDepartures _schedule; // the route files' departs, for RESCO's never-departed term
     SumoProcess? _sumo;
     Random _seeds = new(0);
     int _decisions;
     double _time;
+
+    /// <summary>With observe_arrivals: seconds the current green has been shown (yellow excluded), the controller's own state.</summary>
+    public const string GreenTimeFeature = "phase:green_s";
 
     public SumoScenario Scenario { get; }
     public string Spec => Scenario.Spec;
@@ -70,18 +79,22 @@ public sealed class SumoEnv : IParallelEnv
         if (net.TrafficLights.Count == 0)
             throw new SumoException($"net {scenario.NetFile} has no traffic lights (no <tlLogic> controlling links): there is nothing to control");
         _intersections = net.TrafficLights.Select(l => new Intersection(l, net, config.DetectorRangeM)).ToArray();
-        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x)), ActionSpec.Discrete(x.ActionCount))).ToArray();
+        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x, config.ObserveArrivals)), ActionSpec.Discrete(x.ActionCount))).ToArray();
         _detectors = config.Sensing == SensingKind.Detectors ? new LaneAreaDetectors(_intersections, config.DetectorRangeM) : null;
-        _observer = new DetectorObserver(_intersections, config.DetectorRangeM, _detectors);
+        if (config.ObserveArrivals && config.Sensing != SensingKind.Vehicles)
+            throw new SumoException($"{scenario.Name}: observe_arrivals needs sensing=vehicles (a lane-area detector does not see speeds per vehicle)");
+        _observeArrivals = config.ObserveArrivals;
+        _observer = new DetectorObserver(_intersections, config.DetectorRangeM, config.StepLengthS, _detectors);
         _phaseDuringStep = new string[_intersections.Length];
         EpisodeLimit = config.DecisionsPerEpisode;
+        _schedule = ScheduledDepartures.Read(scenario.RouteFiles);
 
         _ownsRunDirectory = _options.RunDirectory is null;
         RunDirectory = Path.GetFullPath(_options.RunDirectory ?? Path.Combine(Path.GetTempPath(), $"marledge-sumo-{Guid.NewGuid():N}"));
         Directory.CreateDirectory(RunDirectory);
     }
 
-    static string[] FeatureNames(Intersection x)
+    static string[] FeatureNames(Intersection x, bool arrivals)
     {
         var names = new List<string>();
         foreach (var lane in x.IncomingLanes)
@@ -91,6 +104,11 @@ public sealed class SumoEnv : IParallelEnv
             names.Add($"lane:{lane.Id}:wait");
         }
         for (int k = 0; k < x.GreenStates.Count; k++) names.Add($"phase:{k}:{x.GreenStates[k]}");
+        if (arrivals)
+        {
+            foreach (var lane in x.IncomingLanes) names.Add($"lane:{lane.Id}:arriving");
+            names.Add(GreenTimeFeature);
+        }
         return names.ToArray();
     }
 
@@ -152,8 +170,9 @@ public sealed class SumoEnv : IParallelEnv
         var config = Scenario.Config;
         try
         {
+            double stepEnd = _time + config.StepLengthS;   // yellow is part of the step (as RESCO's MultiSignal.step), not added to it
             if (!_options.StaticLights) ApplyActions(action.Discrete, sumo.Client, config);
-            Advance(_time + config.StepLengthS, collect: true);
+            Advance(stepEnd, collect: true);
         }
         catch (Exception e) when (e is TraciProtocolException or TraciCommandException)
         {
@@ -167,7 +186,7 @@ public sealed class SumoEnv : IParallelEnv
         {
             var x = _intersections[i];
             float queue = x.TotalQueue(), wait = x.TotalWait();
-            rewards[i] = config.Reward == RewardKind.Queue ? -queue : -wait;
+            rewards[i] = config.Reward switch { RewardKind.Queue => -queue, RewardKind.Wait => -wait, _ => -x.TotalDelay() };
             totalQueue += queue;
             totalWait += wait;
         }
@@ -243,6 +262,10 @@ public sealed class SumoEnv : IParallelEnv
             var phase = o.AsSpan(3 * lanes, x.GreenStates.Count);
             phase.Clear();
             phase[x.CurrentGreen] = 1;
+            if (!_observeArrivals) continue;
+            int at = 3 * lanes + x.GreenStates.Count;
+            for (int l = 0; l < lanes; l++) o[at + l] = x.Arriving[l];
+            o[at + lanes] = (float)Math.Max(0, _time - x.GreenSince);
         }
     }
 
@@ -266,7 +289,7 @@ public sealed class SumoEnv : IParallelEnv
 
         string produced = Path.Combine(WorkDirectory, "tripinfo.xml");
         using (var file = new FileStream(produced, FileMode.Open, FileAccess.ReadWrite)) file.Flush(flushToDisk: true);
-        var metrics = TripInfoMetrics.Read(produced) with { VehiclesInNetwork = inNetwork };
+        var metrics = TripInfoMetrics.Read(produced, _schedule, _time) with { VehiclesInNetwork = inNetwork };
         File.Move(produced, TripInfoPath, overwrite: true);
         Directory.Delete(WorkDirectory, recursive: true);
         LastEpisode = metrics;

@@ -3,8 +3,12 @@ using System.Xml;
 
 namespace MarlEdge.Trainer.Sumo;
 
-/// <summary>A lane of the net: its length and where its shape starts and ends (metres).</summary>
-public sealed record NetLane(string Id, double Length, double StartX, double StartY, double EndX, double EndY);
+/// <summary>A lane of the net: its length and where its shape starts and ends (metres), and its speed limit (m/s).</summary>
+public sealed record NetLane(string Id, double Length, double StartX, double StartY, double EndX, double EndY, double Speed = NetLane.DefaultSpeed)
+{
+    /// <summary>SUMO's default lane speed (m/s) when the net gives none.</summary>
+    public const double DefaultSpeed = 13.89;
+}
 
 /// <summary>One signal of a traffic light: vehicles pass from InLane to OutLane when the state string's character at Index is green.</summary>
 public sealed record SignalLink(int Index, string InLane, string OutLane);
@@ -59,7 +63,8 @@ public sealed class SumoNetwork
                     case "lane":
                         string laneId = Required(reader, "id");
                         var (sx, sy, ex, ey) = ShapeEnds(reader.GetAttribute("shape"));
-                        lanes[laneId] = new NetLane(laneId, Number(reader, "length"), sx, sy, ex, ey);
+                        double speed = reader.GetAttribute("speed") is null ? NetLane.DefaultSpeed : Number(reader, "speed");
+                        lanes[laneId] = new NetLane(laneId, Number(reader, "length"), sx, sy, ex, ey, speed > 0 ? speed : NetLane.DefaultSpeed);
                         break;
                     case "junction":
                         if (reader.GetAttribute("type") == "internal") break;

@@ -11,6 +11,11 @@ public enum RewardKind
     Queue,
     /// <summary>Minus the summed waiting time of those vehicles, in seconds.</summary>
     Wait,
+    /// <summary>
+    /// Minus the rate at which the vehicles in range lose time, Σ (1 − speed / speed limit): SUMO's timeLoss (RESCO's
+    /// delay) accrues at this rate, so the reward is the local share of the evaluated metric. Halting vehicles count 1.
+    /// </summary>
+    Delay,
 }
 
 /// <summary>How an intersection senses its lanes.</summary>
@@ -50,6 +55,8 @@ public sealed record SumoScenarioConfig
     public double DetectorRangeM { get; init; } = 200;
     public RewardKind Reward { get; init; } = RewardKind.Queue;
     public SensingKind Sensing { get; init; } = SensingKind.Detectors;
+    /// <summary>Adds lane:ID:arriving (vehicles reaching the stop line within one step) and phase:green_s to the observation (vehicles sensing only).</summary>
+    public bool ObserveArrivals { get; init; }
     public double Gamma { get; init; } = 0.99;
     /// <summary>Green time of each phase in the `fixed` baseline's cycle.</summary>
     public double FixedGreenS { get; init; } = 20;
@@ -107,6 +114,7 @@ public sealed record SumoScenarioConfig
             "detector_range_m" => this with { DetectorRangeM = Positive(key, value) },
             "reward" => this with { Reward = ParseReward(value) },
             "sensing" => this with { Sensing = ParseSensing(value) },
+            "observe_arrivals" => this with { ObserveArrivals = value switch { "true" => true, "false" => false, _ => throw new SumoException($"'observe_arrivals' must be true or false, got '{value}'") } },
             "gamma" => this with { Gamma = NonNegative(key, value) },
             "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
             "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
@@ -135,7 +143,8 @@ public sealed record SumoScenarioConfig
     {
         "queue" => RewardKind.Queue,
         "wait" => RewardKind.Wait,
-        _ => throw new SumoException($"reward must be 'queue' or 'wait', got '{value}'"),
+        "delay" => RewardKind.Delay,
+        _ => throw new SumoException($"reward must be 'queue', 'wait' or 'delay', got '{value}'"),
     };
 
     static SensingKind ParseSensing(string value) => value switch

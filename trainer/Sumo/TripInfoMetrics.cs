@@ -5,35 +5,61 @@ using System.Xml;
 namespace MarlEdge.Trainer.Sumo;
 
 /// <summary>
-/// RESCO's evaluation, from SUMO's tripinfo.xml: the completed trips' mean timeLoss (RESCO's "delay"), duration
-/// and waiting time, and their count. AvgDepartDelay is the mean time the completed trips waited to be inserted
-/// (departDelay), which timeLoss does not include. VehiclesInNetwork is not in tripinfo; the environment adds it
-/// (-1 if unknown).
+/// RESCO's evaluation of one episode, from SUMO's tripinfo.xml (written with --tripinfo-output.write-unfinished, as
+/// RESCO runs SUMO) and the route files' schedule.
+/// <para><b>avg_delay is RESCO's "delay"</b>, exactly as RESCO computes it in resco_benchmark/utils/readXML.py
+/// (github.com/Pi-Star-Lab/RESCO, the timeLoss branch; SUMO options in resco_benchmark/multi_signal.py):
+/// <code>
+///   total = Σ over every tripinfo entry, finished or not:  timeLoss + departDelay
+///   last  = the entry with the latest actual depart; T = its scheduled depart in the route file
+///   never = route-file vehicles scheduled after T         (charged as never departed)
+///   delay = (total + Σ_never (end_time − depart)) / (entries + |never|)
+/// </code>
+/// so it includes the time vehicles waited to be inserted, the time lost by vehicles still driving at the end, and
+/// the vehicles that never got in. On an uncongested net (grid4x4) it is close to the completed trips' timeLoss; on a
+/// saturated one (arterial4x4) it is far larger.</para>
+/// <para>The other columns are over completed trips only: avg_time_loss (mean timeLoss, what this project reported as
+/// avg_delay before), avg_trip_time (duration), avg_wait (waitingTime), avg_depart_delay (departDelay), throughput
+/// (their count). NeverDeparted counts the vehicles RESCO charges as never departed. VehiclesInNetwork is not in
+/// tripinfo; the environment adds it (-1 if unknown).</para>
 /// </summary>
 public sealed record TripInfoMetrics(
     [property: JsonPropertyName("throughput")] int Throughput,
     [property: JsonPropertyName("avg_delay")] double AvgDelay,
+    [property: JsonPropertyName("avg_time_loss")] double AvgTimeLoss,
     [property: JsonPropertyName("avg_trip_time")] double AvgTripTime,
     [property: JsonPropertyName("avg_wait")] double AvgWait,
     [property: JsonPropertyName("avg_depart_delay")] double AvgDepartDelay,
+    [property: JsonPropertyName("never_departed")] int NeverDeparted = 0,
     [property: JsonPropertyName("vehicles_in_network")] int VehiclesInNetwork = -1)
 {
-    /// <summary>Reads a complete tripinfo.xml. No completed trip gives NaN averages and throughput 0.</summary>
-    public static TripInfoMetrics Read(string path)
+    /// <summary>
+    /// Reads a complete tripinfo.xml of an episode that ended at simulation time <paramref name="endTime"/>; the schedule
+    /// (the route files' departs) gives RESCO's never-departed term. No completed trip gives NaN averages and throughput 0.
+    /// </summary>
+    public static TripInfoMetrics Read(string path, ScheduledDepartures schedule, double endTime)
     {
-        int trips = 0;
-        double timeLoss = 0, duration = 0, waiting = 0, departDelay = 0;
+        int trips = 0, entries = 0;
+        double timeLoss = 0, duration = 0, waiting = 0, departDelay = 0, rescoTotal = 0;
+        double lastDepart = double.NegativeInfinity;
+        string? lastId = null;
         try
         {
             using var reader = XmlReader.Create(path, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, IgnoreComments = true });
             while (reader.Read())
             {
                 if (reader.NodeType != XmlNodeType.Element || reader.Name != "tripinfo") continue;
+                double loss = Number(reader, "timeLoss"), inserted = Number(reader, "departDelay");
+                entries++;
+                rescoTotal += loss + inserted;                                   // RESCO: timeLoss + departDelay, every entry
+                double depart = Number(reader, "depart");
+                if (depart > lastDepart) { lastDepart = depart; lastId = reader.GetAttribute("id"); }
+                if (Number(reader, "arrival", -1) < 0) continue;                 // still driving at the end (write-unfinished)
                 trips++;
-                timeLoss += Number(reader, "timeLoss");
+                timeLoss += loss;
                 duration += Number(reader, "duration");
                 waiting += Number(reader, "waitingTime");
-                departDelay += Number(reader, "departDelay");
+                departDelay += inserted;
             }
         }
         catch (XmlException e)
@@ -44,22 +70,40 @@ public sealed record TripInfoMetrics(
         {
             throw new SumoException($"cannot read tripinfo {path}: {e.Message}");
         }
+        // RESCO: every vehicle scheduled after the last inserted one's scheduled depart never departed; it is charged end − depart.
+        double after = lastId is not null ? schedule.DepartOf(lastId) ?? lastDepart : double.NegativeInfinity;
+        var (never, neverDelay) = schedule.ScheduledBetween(after, endTime);
+        int counted = entries + never;
+        double delay = counted == 0 ? double.NaN : (rescoTotal + neverDelay) / counted;
         return trips == 0
-            ? new TripInfoMetrics(0, double.NaN, double.NaN, double.NaN, double.NaN)
-            : new TripInfoMetrics(trips, timeLoss / trips, duration / trips, waiting / trips, departDelay / trips);
+            ? new TripInfoMetrics(0, delay, double.NaN, double.NaN, double.NaN, double.NaN, never)
+            : new TripInfoMetrics(trips, delay, timeLoss / trips, duration / trips, waiting / trips, departDelay / trips, never);
     }
 
-    /// <summary>The metrics under the names eval reports: avg_delay, avg_trip_time, avg_wait, throughput, vehicles_in_network.</summary>
+    /// <summary>The metrics under the names eval reports.</summary>
     public void WriteTo(IDictionary<string, double> metrics)
     {
         metrics["avg_delay"] = AvgDelay;
+        metrics["avg_time_loss"] = AvgTimeLoss;
         metrics["avg_trip_time"] = AvgTripTime;
         metrics["avg_wait"] = AvgWait;
         metrics["avg_depart_delay"] = AvgDepartDelay;
         metrics["throughput"] = Throughput;
+        metrics["never_departed"] = NeverDeparted;
         metrics["vehicles_in_network"] = VehiclesInNetwork;
     }
 
-    static double Number(XmlReader r, string name) =>
-        double.TryParse(r.GetAttribute(name), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : 0;
+    /// <summary>The mean of several episodes' metrics (counts rounded).</summary>
+    public static TripInfoMetrics Mean(IReadOnlyCollection<TripInfoMetrics> episodes) => new(
+        (int)Math.Round(episodes.Average(m => m.Throughput)),
+        episodes.Average(m => m.AvgDelay),
+        episodes.Average(m => m.AvgTimeLoss),
+        episodes.Average(m => m.AvgTripTime),
+        episodes.Average(m => m.AvgWait),
+        episodes.Average(m => m.AvgDepartDelay),
+        (int)Math.Round(episodes.Average(m => m.NeverDeparted)),
+        (int)Math.Round(episodes.Average(m => m.VehiclesInNetwork)));
+
+    static double Number(XmlReader r, string name, double missing = 0) =>
+        double.TryParse(r.GetAttribute(name), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : missing;
 }

@@ -30,8 +30,9 @@ public sealed class RescoBenchCommand : ICommand
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
         static, fixed, maxpressure and greedy (seed 0), then trains each deep learner for N one-hour episodes with seeds
         0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for one episode on a seed that
-        training never uses. Prints one row per controller: avg_delay (mean timeLoss of completed trips, RESCO's delay),
-        depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
+        training never uses. Prints one row per controller: avg_delay (RESCO's delay: timeLoss + departDelay of every
+        trip, unfinished ones included, plus end - scheduled depart of each vehicle that never departed), time_loss
+        (completed trips' mean timeLoss), depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
         per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour.
           --episodes N   training episodes per learner and seed (default 100, RESCO's budget for IDQN)
           --learners     deep learners (default iql,ippo; any of iql, ma2ql, i2q, ippo, dpo, mdpo)
@@ -75,7 +76,7 @@ public sealed class RescoBenchCommand : ICommand
             var baseRows = new List<string[]>();
             var bench = SumoBenchCommand.BenchScenario(scenario, name, baselines ? SignalControllers.Names.ToArray() : [], 1, Path.Combine(outDir, name, "baselines"), baseRows);
             double alone = bench["sumo_alone"]!["wall_seconds"]!.GetValue<double>();
-            foreach (var r in baseRows) rows.Add([r[0], r[1], r[1] == "sumo alone (static)" ? "-" : "1 (eval seed 0)", r[2], r[3], r[4], r[5], r[6], r[7], "-", "-", r[9]]);
+            foreach (var r in baseRows) rows.Add([r[0], r[1], r[1] == "sumo alone (static)" ? "-" : "1 (eval seed 0)", r[2], r[3], r[4], r[5], r[6], r[7], r[8], "-", "-", r[10]]);
 
             var learnerRuns = new JsonArray();
             var curves = new List<(string Label, double[] X, double[] Y)>();
@@ -100,7 +101,7 @@ public sealed class RescoBenchCommand : ICommand
                 }
                 double M(string key) => summaries.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
                 double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
-                rows.Add([name, $"deep {algo} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_depart_delay")),
+                rows.Add([name, $"deep {algo} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_time_loss")), F(M("avg_depart_delay")),
                     F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
                     F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
                 learnerRuns.Add(new JsonObject
@@ -109,6 +110,7 @@ public sealed class RescoBenchCommand : ICommand
                     ["episodes"] = episodes,
                     ["seeds"] = seeds,
                     ["avg_delay"] = Round(M("avg_delay")),
+                    ["avg_time_loss"] = Round(M("avg_time_loss")),
                     ["avg_depart_delay"] = Round(M("avg_depart_delay")),
                     ["avg_trip_time"] = Round(M("avg_trip_time")),
                     ["avg_wait"] = Round(M("avg_wait")),
@@ -163,7 +165,7 @@ public sealed class RescoBenchCommand : ICommand
             }
         plot.Title($"{name}: average delay per training episode");
         plot.XLabel("training episode");
-        plot.YLabel("average delay (s, mean timeLoss)");
+        plot.YLabel("average delay (s, RESCO's definition)");
         plot.ShowLegend(ScottPlot.Edge.Right);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1150, 520, ScottPlot.ImageFormat.Png));
     }
@@ -192,15 +194,17 @@ public sealed class RescoBenchCommand : ICommand
 
     static string Markdown(List<string[]> rows, int episodes)
     {
-        string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
+        string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "time_loss (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
             "train wall s/sim-h", "train coupling", "eval coupling"];
         var sb = new StringBuilder();
         sb.AppendLine("| " + string.Join(" | ", header) + " |");
         sb.AppendLine("|" + string.Concat(header.Select(_ => "---|")));
         foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", r) + " |");
         sb.AppendLine();
-        sb.AppendLine($"avg_delay: mean timeLoss of completed trips (RESCO's delay), greedy evaluation on a held-out seed after {episodes} training episodes; " +
-                      "depart_delay: mean wait before insertion (not in timeLoss); coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");
+        sb.AppendLine($"avg_delay: RESCO's delay (resco_benchmark/utils/readXML.py: timeLoss + departDelay over every trip, unfinished ones included, " +
+                      "plus end - scheduled depart for each vehicle that never departed, per vehicle), greedy evaluation on a held-out seed after " +
+                      $"{episodes} training episodes; time_loss: mean timeLoss of completed trips; depart_delay: their mean wait before insertion; " +
+                      "coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");
         return sb.ToString();
     }
 

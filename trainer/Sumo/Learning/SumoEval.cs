@@ -81,10 +81,12 @@ public static class SumoEval
             ["eval_seeds"] = $"{EvalSeedBase}..{EvalSeedBase + episodes - 1}",
         };
         summary["avg_delay"] = Number(results.Average(r => r.Metrics.AvgDelay));
+        summary["avg_time_loss"] = Number(results.Average(r => r.Metrics.AvgTimeLoss));
         summary["avg_trip_time"] = Number(results.Average(r => r.Metrics.AvgTripTime));
         summary["avg_wait"] = Number(results.Average(r => r.Metrics.AvgWait));
         summary["avg_depart_delay"] = Number(results.Average(r => r.Metrics.AvgDepartDelay));
         summary["throughput"] = Number(results.Average(r => r.Metrics.Throughput));
+        summary["never_departed"] = Number(results.Average(r => r.Metrics.NeverDeparted));
         summary["vehicles_in_network"] = Number(results.Average(r => r.Metrics.VehiclesInNetwork));
         summary["eval_wall_seconds_per_episode"] = Math.Round(results.Average(r => r.Wall), 3);
         summary["tripinfo"] = sumo.TripInfoPath;

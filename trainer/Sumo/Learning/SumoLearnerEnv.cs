@@ -69,18 +69,22 @@ public sealed class SumoLearnerEnv : IParallelEnv
         _inner = new JointAction(env.Agents);
     }
 
-    /// <summary>The factor applied to a named feature: lane counts and waits by the config's scales, phase one-hots 1, padding 0.</summary>
+    /// <summary>The factor applied to a named feature: lane counts and waits by the config's scales, phase one-hots 1, green time 0.01, padding 0.</summary>
     public static float ScaleOf(string feature, SumoScenarioConfig config)
     {
         if (feature.StartsWith("pad:", StringComparison.Ordinal)) return 0f;
         if (feature.StartsWith("lane:", StringComparison.Ordinal))
         {
             if (feature.EndsWith(":queue", StringComparison.Ordinal)) return (float)config.ObsScaleQueue;
-            if (feature.EndsWith(":approaching", StringComparison.Ordinal)) return (float)config.ObsScaleApproaching;
+            if (feature.EndsWith(":approaching", StringComparison.Ordinal) || feature.EndsWith(":arriving", StringComparison.Ordinal)) return (float)config.ObsScaleApproaching;
             if (feature.EndsWith(":wait", StringComparison.Ordinal)) return (float)config.ObsScaleWait;
         }
+        if (feature == SumoEnv.GreenTimeFeature) return GreenTimeScale;
         return 1f;
     }
+
+    /// <summary>phase:green_s is seen in hundreds of seconds.</summary>
+    public const float GreenTimeScale = 0.01f;
 
     public void Reset(int? seed, float[][] observations)
     {

@@ -30,9 +30,16 @@ public static class SumoTraining
 {
     public const string EpisodesFile = "episodes.csv", InputsFile = "observation.json";
 
-    /// <summary>Deep defaults on SUMO: one environment copy (one SUMO process) and no greedy test episodes during training.</summary>
-    public static DeepOptions DefaultOptions =>
-        DeepOptions.Default with { Common = DeepOptions.Default.Common with { Envs = 1, EvalEpisodes = 0, CurvePoints = 100 } };
+    /// <summary>
+    /// Deep defaults on SUMO: one environment copy (one SUMO process), no greedy test episodes during training, and for the
+    /// Q-learners RESCO's IDQN settings (resco_benchmark/config/agent_config.py and main.py, github.com/Pi-Star-Lab/RESCO):
+    /// minibatch 32, replay 10,000 per agent, target copy every 500 updates, ε from 1 to 0 linearly over 80% of the budget.
+    /// </summary>
+    public static DeepOptions DefaultOptions => DeepOptions.Default with
+    {
+        Common = DeepOptions.Default.Common with { Envs = 1, EvalEpisodes = 0, CurvePoints = 100 },
+        Q = DeepOptions.Default.Q with { BatchSize = 32, BufferSize = 10000, TargetEvery = 500, EpsilonEnd = 0, ExplorationFraction = 0.8 },
+    };
 
     /// <summary>
     /// The options of a deep run on a scenario: <see cref="DefaultOptions"/> plus a checkpoint every 10 episodes (so a run
@@ -168,33 +175,42 @@ public static class SumoTraining
     {
         var x = log.Select(e => (double)(e.Episode + 1)).ToArray();
         CurvePlot.Write(folder.CurvePath, $"deep {file.Algo} on {SumoScenario.Resolve(file.Env).Name} (seed {file.Seed})", "training episode",
-            "average delay (s, mean timeLoss)", [("training episode avg_delay", x, log.Select(e => e.Metrics.AvgDelay).ToArray())]);
+            "average delay (s, RESCO's definition)", [("training episode avg_delay", x, log.Select(e => e.Metrics.AvgDelay).ToArray())]);
     }
 
+    static readonly string[] EpisodeColumns =
+        ["episode", "step", "avg_delay", "avg_time_loss", "avg_trip_time", "avg_wait", "avg_depart_delay", "throughput", "never_departed", "vehicles_in_network", "wall_seconds"];
+
+    /// <summary>episodes.csv by its header's column names (a missing column reads as NaN, or 0 for counts).</summary>
     public static List<SumoTrainingEpisode> ReadEpisodes(RunFolder folder)
     {
         string path = Path.Combine(folder.Path, EpisodesFile);
         var list = new List<SumoTrainingEpisode>();
         if (!File.Exists(path)) return list;
-        foreach (string line in File.ReadLines(path).Skip(1))
+        using var lines = File.ReadLines(path).GetEnumerator();
+        if (!lines.MoveNext()) return list;
+        var column = lines.Current.Split(',').Select((name, k) => (name, k)).ToDictionary(p => p.name, p => p.k);
+        while (lines.MoveNext())
         {
-            var f = line.Split(',');
-            if (f.Length < 9) continue;
-            double D(int k) => double.Parse(f[k], CultureInfo.InvariantCulture);
-            list.Add(new SumoTrainingEpisode(int.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture),
-                new TripInfoMetrics((int)D(6), D(2), D(3), D(4), D(5), (int)D(7)), D(8)));
+            var f = lines.Current.Split(',');
+            if (f.Length != column.Count) continue;
+            double D(string name) => column.TryGetValue(name, out int k) ? double.Parse(f[k], CultureInfo.InvariantCulture) : double.NaN;
+            int I(string name) => double.IsFinite(D(name)) ? (int)D(name) : 0;
+            list.Add(new SumoTrainingEpisode(I("episode"), (long)D("step"),
+                new TripInfoMetrics(I("throughput"), D("avg_delay"), D("avg_time_loss"), D("avg_trip_time"), D("avg_wait"), D("avg_depart_delay"),
+                    I("never_departed"), I("vehicles_in_network")), D("wall_seconds")));
         }
         return list;
     }
 
     static void WriteEpisodes(RunFolder folder, IReadOnlyList<SumoTrainingEpisode> log)
     {
-        var csv = new StringBuilder("episode,step,avg_delay,avg_trip_time,avg_wait,avg_depart_delay,throughput,vehicles_in_network,wall_seconds\n");
+        var csv = new StringBuilder(string.Join(",", EpisodeColumns)).Append('\n');
         foreach (var e in log)
         {
             var m = e.Metrics;
             csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{e.Episode},{e.Step},{m.AvgDelay:R},{m.AvgTripTime:R},{m.AvgWait:R},{m.AvgDepartDelay:R},{m.Throughput},{m.VehiclesInNetwork},{e.WallSeconds:F3}"));
+                $"{e.Episode},{e.Step},{m.AvgDelay:R},{m.AvgTimeLoss:R},{m.AvgTripTime:R},{m.AvgWait:R},{m.AvgDepartDelay:R},{m.Throughput},{m.NeverDeparted},{m.VehiclesInNetwork},{e.WallSeconds:F3}"));
         }
         AtomicFile.WriteAllText(Path.Combine(folder.Path, EpisodesFile), csv.ToString());
     }

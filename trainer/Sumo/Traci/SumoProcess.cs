@@ -106,6 +106,7 @@ public sealed class SumoProcess : IDisposable
         yield return "--no-step-log"; yield return "true";
         yield return "--duration-log.disable"; yield return "true";
         yield return "--tripinfo-output"; yield return o.TripInfoPath;
+        yield return "--tripinfo-output.write-unfinished"; yield return "true";   // as RESCO (multi_signal.py): its delay counts unfinished trips
         yield return "--seed"; yield return o.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (string a in o.ExtraArguments) yield return a;
     }

@@ -32,6 +32,7 @@ public static class TraciVariable
     public const byte IdCount = 0x01;
 
     public const byte LastStepVehicleNumber = 0x10;
+    public const byte LastStepMeanSpeed = 0x11;
     public const byte LastStepVehicleHaltingNumber = 0x14;
 
     public const byte TrafficLightState = 0x20;        // red/yellow/green state string
