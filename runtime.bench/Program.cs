@@ -105,9 +105,14 @@ public static class Program
         return 0;
     }
 
-    /// <summary>Runs BIN run --config ... --periods 1 --report-first-decision RUNS times; prints the median time to the first decision.</summary>
+    /// <summary>
+    /// Runs BIN run --config ... --periods 300 --report-first-decision RUNS times (after one page-cache warm-up run); prints every run's
+    /// time from process start to the first decision and peak RSS, their median and spread, and the machine's load around them.
+    /// </summary>
     static int ColdStart(string bin, int runs)
     {
+        if (!File.Exists(bin)) { Console.Error.WriteLine($"--cold-start: no such binary '{bin}' (publish first: dotnet publish runtime/MarlEdge.Runtime.csproj -c Release -r linux-x64)"); return 2; }
+        string load0 = LoadAverage();
         var (cfg, dir) = SimDevice();
         var ms = new List<double>();
         var rss = new List<double>();
@@ -119,17 +124,31 @@ public static class Program
             string output = p.StandardOutput.ReadToEnd();
             p.WaitForExit();
             if (i == 0) continue; // the first run warms the page cache
+            // A run where the policy never took control (the fallback plan ran) would measure a process without ONNX Runtime.
+            var counts = output.Split('\n').FirstOrDefault(l => l.Contains("periods 300, decisions 300,") && l.Contains("fallback entries 0"));
+            if (counts is null) throw new InvalidOperationException("the policy did not decide every period (fallback or failure); output:\n" + output);
             var line = output.Split('\n').First(l => l.StartsWith("first decision:"));
             ms.Add(double.Parse(line.Split(',')[1].Trim().Split(' ')[0]));
             var r = output.Split('\n').FirstOrDefault(l => l.Contains("peak RSS"));
             if (r is not null) rss.Add(double.Parse(r[(r.IndexOf("peak RSS") + 9)..].Split(' ')[0]));
         }
+        string Runs(List<double> v, string f) => string.Join(" ", v.Select(x => x.ToString(f, System.Globalization.CultureInfo.InvariantCulture)));
+        Console.WriteLine($"runs (process start → first decision, ms): {Runs(ms, "F0")}");
+        Console.WriteLine($"runs (peak RSS, MiB):                      {Runs(rss, "F1")}");
         ms.Sort();
         rss.Sort();
         Console.WriteLine($"cold start to first decision over {runs} runs: median {ms[ms.Count / 2]:F0} ms, min {ms[0]:F0} ms, max {ms[^1]:F0} ms");
-        if (rss.Count > 0) Console.WriteLine($"peak RSS after 300 periods (30 s of 100 ms periods, learning and telemetry off): median {rss[rss.Count / 2]:F1} MB");
+        if (rss.Count > 0)
+            Console.WriteLine($"peak RSS (VmHWM) after 300 periods (30 s of 100 ms periods, learning and telemetry off): median {rss[rss.Count / 2]:F1} MiB, min {rss[0]:F1}, max {rss[^1]:F1}");
+        Console.WriteLine($"load average (1/5/15 min) before: {load0}, after: {LoadAverage()}; {Environment.ProcessorCount} CPUs visible");
         Directory.Delete(dir, true);
         return 0;
+    }
+
+    static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
     }
 }
 

@@ -46,6 +46,7 @@ public sealed class EdgeRuntime : IDisposable
         {
             if (Directory.Exists(config.BundlePath)) Store.CleanTempFiles();
             Policy = Store.Load(config.TrustKey);
+            RunCommand.Mark("bundle read");
             if (ObservationBuilder.Mismatch(config.Observation, Policy.Features) is { } mismatch) throw new BundleException(mismatch);
             runner = (runnerFactory ?? (p => new OrtPolicyRunner(p.ModelBytes, p.Label)))(Policy);
         }

@@ -40,7 +40,8 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
                     {
                         double ms = (rt.Metrics.FirstDecisionTimestamp - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency;
                         double sinceProcess = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
-                        Console.Out.WriteLine($"first decision: {ms:F1} ms after Main, {sinceProcess:F1} ms after process start ({RunCommand.Phases})");
+                        Console.Out.WriteLine($"first decision: {ms:F1} ms after Main, {sinceProcess:F1} ms after process start ({RunCommand.Phases}); " +
+                            $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms");
                     }
                 });
                 log.LogInformation("control loop stopped after {Periods} periods; outputs in the safe state ({Safe})", rt.Metrics.Periods, rt.Config.Safety.SafeState);
@@ -62,11 +63,14 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         _stop.Cancel();
         _thread?.Join();
         var m = runtime.Metrics;
-        log.LogInformation("peak RSS {Rss} MB", PeakRssMb().ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+        log.LogInformation("peak RSS {Rss} MB (managed: {Allocated} MB allocated since start, {Collections} collections)",
+            Mb(PeakRssMb()), Mb(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
         log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
             m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
         return Task.CompletedTask;
     }
+
+    static string Mb(double mb) => mb.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>VmHWM from /proc/self/status (the process's peak resident set), in MB; NaN where there is none.</summary>
     static double PeakRssMb()
@@ -140,16 +144,19 @@ public static class RunCommand
             foreach (var err in e.Errors) stderr.WriteLine($"marl-edge run: {config}: {err}");
             return 2;
         }
+        Mark("config");
 
         // The bundle check and ONNX Runtime session load overlap the host's construction (cold start).
         var runtimeTask = Task.Run(() => new EdgeRuntime(cfg));
-        var builder = Host.CreateApplicationBuilder([]);
+        // No host defaults: a device reads only its YAML config, so no appsettings.json (and its file watcher), no environment or
+        // command-line configuration sources, no EventSource/debug loggers. They cost start-up time and memory and serve nothing here.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSystemd();
         builder.Logging.ClearProviders();
         if (Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService()) builder.Logging.AddSystemdConsole();
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-        Mark("config");
+        Mark("host builder");
         EdgeRuntime runtime;
         try { runtime = runtimeTask.GetAwaiter().GetResult(); Mark("bundle+ORT"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
@@ -170,8 +177,14 @@ public static class RunCommand
 
     internal static string Phases = "";
 
-    static void Mark(string phase) =>
-        Phases += $"{(Phases.Length > 0 ? ", " : "")}{phase} at {(Stopwatch.GetTimestamp() - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency:F0} ms";
+    static readonly Lock PhasesLock = new();
+
+    /// <summary>Records when a start-up phase ended (ms after Main), for --report-first-decision.</summary>
+    internal static void Mark(string phase)
+    {
+        lock (PhasesLock)
+            Phases += $"{(Phases.Length > 0 ? ", " : "")}{phase} at {(Stopwatch.GetTimestamp() - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency:F0} ms";
+    }
 
     static int Fail(TextWriter stderr, string message)
     {

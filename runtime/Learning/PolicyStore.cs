@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using MarlEdge.Runtime.Validate;
 using MarlEdge.Shared.Bundle;
 using MarlEdge.Shared.IO;
@@ -37,8 +38,13 @@ public sealed class Lineage
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = LineageJsonContext.Default,
     };
 }
+
+/// <summary>Compile-time JSON metadata for lineage.json (the runtime is published trimmed, without reflection-based JSON).</summary>
+[JsonSerializable(typeof(Lineage))]
+sealed partial class LineageJsonContext : JsonSerializerContext;
 
 /// <summary>The active policy as loaded: model bytes for ONNX Runtime, the managed network to learn on, and its version.</summary>
 public sealed record ActivePolicy(byte[] ModelBytes, LoadedPolicy Policy, int Version, string Label, IReadOnlyList<string> Features, string BundleSha256);
@@ -111,7 +117,7 @@ public sealed class PolicyStore
     public Lineage? ReadLineage()
     {
         if (!File.Exists(LineagePath)) return null;
-        try { return JsonSerializer.Deserialize<Lineage>(File.ReadAllBytes(LineagePath), Lineage.Json); }
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(LineagePath), (JsonTypeInfo<Lineage>)Lineage.Json.GetTypeInfo(typeof(Lineage))); }
         catch (JsonException e)
         {
             LoadWarnings.Add($"{Path.GetFileName(LineagePath)} is unreadable ({e.Message.Split('\n')[0]}); starting from the bundle");
@@ -136,7 +142,7 @@ public sealed class PolicyStore
         lineage.Versions.Add(entry);
         lineage.Active = version;
         var removed = Prune(lineage);
-        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, Lineage.Json));
+        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, (JsonTypeInfo<Lineage>)Lineage.Json.GetTypeInfo(typeof(Lineage))));
         foreach (var f in removed) TryDelete(Path.Combine(BundleDir, f));
         return entry;
     }
@@ -147,7 +153,7 @@ public sealed class PolicyStore
         var lineage = ReadLineage();
         if (lineage is null) return;
         lineage.Active = version;
-        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, Lineage.Json));
+        AtomicFile.WriteAllBytes(LineagePath, JsonSerializer.SerializeToUtf8Bytes(lineage, (JsonTypeInfo<Lineage>)Lineage.Json.GetTypeInfo(typeof(Lineage))));
     }
 
     /// <summary>Drops versions past keep_versions, never the active one or its ancestors. Returns the files to delete (after the lineage is written).</summary>

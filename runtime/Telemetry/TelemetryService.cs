@@ -45,8 +45,26 @@ sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log
     TelemetrySampler? _sampler;
     Timer? _timer;
     readonly Lock _sampleLock = new();
+    Task _started = Task.CompletedTask;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns at once: the broker, the disk queue and the Sparkplug node start on the thread pool, so the control loop (started
+    /// next) does not wait for them before its first decision. Telemetry was never on the control path; now neither is its start-up.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _started = Task.Run(async () =>
+        {
+            try { await StartCoreAsync(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+                log.LogError("telemetry did not start: {Error}; the device runs without telemetry", e.Message);
+            }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    async Task StartCoreAsync()
     {
         var cfg = runtime.Config.Telemetry;
         if (cfg.Broker == "embedded")
@@ -87,6 +105,7 @@ sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        await _started;
         if (_timer is not null) await _timer.DisposeAsync();
         if (_node is not null)
         {

@@ -31,9 +31,10 @@ public sealed class BundleManifest
         RespectNullableAnnotations = true,
         // Plain '+' and non-ASCII feature names, not \u escapes: the manifest is read by people too.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = BundleJsonContext.Default,
     };
 
-    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+    public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, BundleJsonContext.Info<BundleManifest>(Json));
 
     /// <summary>Parses manifest.json; checks the contract version before anything else, so an unknown version is named as such.</summary>
     public static BundleManifest Parse(byte[] bytes)
@@ -47,7 +48,7 @@ public sealed class BundleManifest
                 if (c.GetString() != PolicyContract.Version)
                     throw new BundleException($"manifest.json has unknown contract version '{c.GetString()}' (this build knows '{PolicyContract.Version}')");
             }
-            return JsonSerializer.Deserialize<BundleManifest>(bytes, Json) ?? throw new BundleException("manifest.json is null");
+            return JsonSerializer.Deserialize(bytes, BundleJsonContext.Info<BundleManifest>(Json)) ?? throw new BundleException("manifest.json is null");
         }
         catch (JsonException e) { throw new BundleException($"manifest.json is malformed: {e.Message.Split('\n')[0]}"); }
     }

@@ -27,11 +27,11 @@ public sealed class ManifestSignature
         Signature = Convert.ToBase64String(key.SignData(manifest, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation)),
     };
 
-    public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, BundleManifest.Json));
+    public void Write(string path) => AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, BundleJsonContext.Info<ManifestSignature>(BundleManifest.Json)));
 
     public static ManifestSignature Parse(byte[] bytes)
     {
-        try { return JsonSerializer.Deserialize<ManifestSignature>(bytes, BundleManifest.Json) ?? throw new JsonException("null"); }
+        try { return JsonSerializer.Deserialize(bytes, BundleJsonContext.Info<ManifestSignature>(BundleManifest.Json)) ?? throw new JsonException("null"); }
         catch (JsonException e) { throw new BundleException($"manifest.sig is malformed: {e.Message.Split('\n')[0]}"); }
     }
 

@@ -75,7 +75,7 @@ public static class PolicyOnnxReader
 
     static IReadOnlyList<string> ParseFeatures(string json, string name)
     {
-        try { return JsonSerializer.Deserialize<string[]>(json) ?? throw new JsonException("null"); }
+        try { return JsonSerializer.Deserialize(json, Bundle.BundleJsonContext.Default.StringArray) ?? throw new JsonException("null"); }
         catch (JsonException) { throw new OnnxFormatException($"{name}: {Metadata.ObservationFeatures} is not a JSON array of strings"); }
     }
 

@@ -77,7 +77,7 @@ public static class PolicyOnnxWriter
         AddMetadata(model, Metadata.Contract, PolicyContract.Version);
         AddMetadata(model, Metadata.AgentId, info.AgentId);
         AddMetadata(model, Metadata.Network, network.Kind.Name());
-        AddMetadata(model, Metadata.ObservationFeatures, JsonSerializer.Serialize(info.ObservationFeatures));
+        AddMetadata(model, Metadata.ObservationFeatures, JsonSerializer.Serialize(info.ObservationFeatures.ToArray(), Bundle.BundleJsonContext.Default.StringArray));
         if (ActivationOf(network) is Activation act) AddMetadata(model, Metadata.Activation, act.Name());
         return model;
     }
