@@ -90,6 +90,9 @@ public class MultiAgentConfigTests
         var (code, stdout, _) = EdgeProcess.Run("config", "check", Path.Combine(SimDevice.RepoRoot, "firmware-config", "sim-two-intersections.yaml"));
         Assert.Equal(0, code);
         Assert.Contains("2 agents: traffic_signal 'north', period 100 ms", stdout);
+        var (devCode, _, devErr) = EdgeProcess.Run("dev-bundle", "--config", Path.Combine(SimDevice.RepoRoot, "firmware-config", "sim-two-intersections.yaml"), "--out", Path.Combine(Path.GetTempPath(), "never-written"));
+        Assert.Equal(2, devCode);
+        Assert.Contains("lists 2 agents (north, south): pick one with --agent ID", devErr);
         string dir = Directory.CreateTempSubdirectory("marledge-multi-check-").FullName;
         try
         {
@@ -161,6 +164,70 @@ public class MultiAgentRuntimeTests
         Assert.Equal(ControlMode.Policy, south.Metrics.Mode);
         Assert.Equal(1, south.Metrics.Handbacks);
         Assert.Equal(60, north.Metrics.Decisions);
+    }
+
+    [Fact]
+    public void A_hung_policy_trips_only_its_own_agents_watchdog_while_the_other_keeps_deciding_in_real_time()
+    {
+        using var dev = new TwoIntersections(t => t.Replace("safety: { max_consecutive_overruns: 3, watchdog_ms: 1000", "safety: { max_consecutive_overruns: 3, watchdog_ms: 300")
+            .Replace("      enabled: true\n", "      enabled: false\n"));
+        var gpio = new MarlEdge.Runtime.Io.SimulatedGpioDriver(128);
+        var i2c = new MarlEdge.Runtime.Io.SimulatedI2cBus();
+        int sleep = 0;
+        using var entered = new ManualResetEventSlim();
+        // north: a policy that can hang; south: its real ONNX Runtime bundle, on the same simulated chip
+        using var north = new EdgeRuntime(dev.Agents[0], gpio, i2c, _ => new ScriptedRunner(5, 2, (obs, mask, v) =>
+        {
+            if (Volatile.Read(ref sleep) > 0) { entered.Set(); Thread.Sleep(sleep); }
+            int a = mask[0] > 0 ? 0 : 1;
+            v[0] = a == 0 ? 1 : 0;
+            v[1] = 1 - v[0];
+            return a;
+        }));
+        using var south = new EdgeRuntime(dev.Agents[1], gpio, i2c);
+        using var cts = new CancellationTokenSource();
+        var threads = new[] { north, south }.Select(rt =>
+        {
+            rt.StartSafetyThread();
+            var t = new Thread(() => rt.RunLoop(cts.Token)) { IsBackground = true, Priority = ThreadPriority.AboveNormal };
+            t.Start();
+            return t;
+        }).ToArray();
+        try
+        {
+            Thread.Sleep(1000);
+            Assert.Equal(ControlMode.Policy, north.Metrics.Mode);
+            Assert.Equal(ControlMode.Policy, south.Metrics.Mode);
+            Volatile.Write(ref sleep, 2000);    // north's policy hangs for 2 s
+            Assert.True(entered.Wait(5000));
+            Thread.Sleep(400);
+            long southBefore = Interlocked.Read(ref south.Metrics.Decisions);
+            var northRed = new HashSet<System.Device.Gpio.PinValue>();
+            var until = DateTime.UtcNow.AddMilliseconds(1000);
+            while (DateTime.UtcNow < until)
+            {
+                northRed.Add(gpio.Peek(dev.Agents[0].Signal!.Groups[0].Red));
+                lock (south.Loop.OutputLock)
+                    foreach (var g in dev.Agents[1].Signal!.Groups)   // south's groups keep a proper indication throughout
+                        Assert.Equal(1, new[] { g.Red, g.Yellow, g.Green }.Count(p => gpio.Peek(p) == System.Device.Gpio.PinValue.High));
+                Thread.Sleep(10);
+            }
+            long southDuring = Interlocked.Read(ref south.Metrics.Decisions) - southBefore;
+            Assert.Equal(2, northRed.Count);      // north flashes all-red while its loop is stuck
+            Assert.True(southDuring >= 2, $"south decided {southDuring} times in the 1 s north was stuck (period 200 ms)");
+            Volatile.Write(ref sleep, 0);
+            Assert.True(SpinWait.SpinUntil(() => north.Metrics.Mode == ControlMode.Fallback, 5000));
+            Assert.Equal(1, north.Metrics.WatchdogTrips);
+            Assert.Equal(0, south.Metrics.WatchdogTrips);
+            Assert.Equal(0, south.Metrics.FallbackEntries);
+            Assert.Equal(ControlMode.Policy, south.Metrics.Mode);
+        }
+        finally
+        {
+            Volatile.Write(ref sleep, 0);
+            cts.Cancel();
+            foreach (var t in threads) Assert.True(t.Join(5000));
+        }
     }
 
     [Fact]
