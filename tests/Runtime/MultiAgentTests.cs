@@ -231,6 +231,25 @@ public class MultiAgentRuntimeTests
     }
 
     [Fact]
+    public void A_bundle_that_fails_to_verify_leaves_only_its_agent_on_the_fixed_time_plan()
+    {
+        using var dev = new TwoIntersections();
+        string model = Path.Combine(dev.Agents[1].BundlePath, "agent-0.onnx");
+        var bytes = File.ReadAllBytes(model);
+        bytes[^9] ^= 0x5a;     // one flipped byte: the manifest's sha256 no longer matches
+        File.WriteAllBytes(model, bytes);
+        using var agents = HostedAgents.Create(dev.Agents);
+        var (north, south) = (agents.Runtimes[0], agents.Runtimes[1]);
+        Assert.Null(north.PolicyError);
+        Assert.NotNull(south.PolicyError);
+        for (int i = 0; i < 50; i++) { north.Loop.Step(); south.Loop.Step(); }
+        Assert.Equal(50, north.Metrics.Decisions);
+        Assert.Equal(ControlMode.Policy, north.Metrics.Mode);
+        Assert.Equal(0, south.Metrics.Decisions);
+        Assert.Equal(ControlMode.Fallback, south.Metrics.Mode);
+    }
+
+    [Fact]
     public void Both_agents_allocate_nothing_per_period()
     {
         using var dev = new TwoIntersections();
