@@ -8,7 +8,7 @@ public static class ConfigCommand
                marl-edge config schema
 
           check    validates device configs against the schema and the cross-references (phases → groups, the conflict
-                   matrix, unique pins, observation and reward sources, timings); prints OK, or one line per error naming
+                   matrix, unique pins, observation and reward sources, timings; across agents: ids, pins, buses); prints OK, or one line per error naming
                    the key and its line; exit code 2 on any error
           schema   prints every key with its type and meaning
         """;
@@ -29,10 +29,16 @@ public static class ConfigCommand
                 foreach (var file in args.Skip(1))
                 {
                     if (!File.Exists(file)) { stderr.WriteLine($"{file}: does not exist"); bad++; continue; }
-                    var (config, errors) = DeviceConfig.Check(File.ReadAllText(file), file);
-                    if (errors.Count == 0 && config is not null)
+                    var (agents, errors) = DeviceConfig.CheckAgents(File.ReadAllText(file), file);
+                    if (errors.Count == 0 && agents is [var config])
                     {
                         stdout.WriteLine($"OK {file}: {config.Kind} '{config.DeviceId}' on {config.Board}, period {config.PeriodMs} ms, {config.Observation.Count} observation features, agent {config.AgentId}");
+                        continue;
+                    }
+                    if (errors.Count == 0 && agents is not null)
+                    {
+                        stdout.WriteLine($"OK {file}: device '{agents[0].HostId}' on {agents[0].Board}, {agents.Count} agents: " + string.Join("; ",
+                            agents.Select(a => $"{a.Kind} '{a.DeviceId}', period {a.PeriodMs} ms, {a.Observation.Count} observation features, agent {a.AgentId}")));
                         continue;
                     }
                     bad++;

@@ -255,6 +255,29 @@ public static class DeviceSchema
             new Field("queue_dir", new StrNode("store-and-forward folder")),
             new Field("queue_capacity", new NumNode("messages kept on disk; oldest dropped past it", 1, 10_000_000, Integer: true)))));
 
+    static Field RootField(string name) => Root.Fields.First(f => f.Name == name);
+
+    /// <summary>One agent of a multi-agent device (<c>agents[]</c>): everything of a single-agent config but the device and telemetry.</summary>
+    public static readonly ObjNode Agent = new("one agent on this device: its own policy, sensors, outputs, safety layer and learner",
+        new Field("id", new StrNode("the agent's id on this device; also its Sparkplug device name"), true),
+        new Field("kind", new StrNode("what this agent controls (default: device.kind)", ["traffic_signal", "base_station"])),
+        new Field("period_ms", new NumNode("this agent's control period (default: the top-level period_ms)", 1, 600_000)),
+        RootField("bundle"), RootField("io"), RootField("observation"), RootField("signal"), RootField("actuator"), RootField("safety"),
+        RootField("learning"));
+
+    /// <summary>A device hosting several agents: device and telemetry are shared, everything else is per agent.</summary>
+    public static readonly ObjNode Multi = new("a MarlEdge device config with several agents",
+        RootField("device"),
+        new Field("period_ms", new NumNode("the default control period of the agents", 1, 600_000)),
+        new Field("agents", new ListNode("the agents this device hosts, each with its own control loop (they never communicate)", Agent, 1), true),
+        RootField("telemetry"));
+
+    /// <summary>Validates a parsed document: the multi-agent form when it has an <c>agents</c> list, the single-agent form otherwise.</summary>
+    public static void Validate(YamlMappingNode root, List<ConfigError> errors) =>
+        (IsMultiAgent(root) ? Multi : Root).Validate(root, "", errors);
+
+    public static bool IsMultiAgent(YamlMappingNode root) => root.Children.ContainsKey(new YamlScalarNode("agents"));
+
     /// <summary>Prints the schema as an indented key list with types and docs.</summary>
     public static string Describe()
     {
@@ -270,6 +293,9 @@ public static class DeviceSchema
             }
         }
         Walk(Root, "");
+        sb.AppendLine("agents: list (instead of bundle, io, observation, signal, actuator, safety and learning at the top) - several agents on one device; each item:");
+        foreach (var f in Agent.Fields.Take(3)) sb.AppendLine($"  {f.Name}: {f.Schema.Describe()}{(f.Required ? " (required)" : "")} - {f.Schema.Doc}");
+        sb.AppendLine("  bundle, io, observation, signal, actuator, safety, learning: as above, for this agent");
         return sb.ToString();
     }
 

@@ -126,7 +126,12 @@ public sealed class TelemetryConfig
 public sealed class DeviceConfig
 {
     public required string SourcePath { get; init; }
+    /// <summary>The agent's Sparkplug device name: device.id in the single-agent form, agents[k].id in the multi-agent one.</summary>
     public required string DeviceId { get; init; }
+    /// <summary>device.id: the controller that hosts the agents (the same as <see cref="DeviceId"/> for a single agent).</summary>
+    public string HostId { get; init; } = "";
+    /// <summary>k of agents[k] in a multi-agent config; 0 for a single agent.</summary>
+    public int AgentIndex { get; init; }
     public required string Kind { get; init; }
     public required string Board { get; init; }
     public int GpioChip { get; init; }
@@ -146,28 +151,89 @@ public sealed class DeviceConfig
     public TelemetryConfig Telemetry { get; init; } = new();
     public bool IsSimulated => Board == "simulated";
 
-    /// <summary>Reads, validates (schema then cross-references) and binds a config file; all errors are thrown together.</summary>
+    /// <summary>Reads, validates (schema then cross-references) and binds a single-agent config file; all errors are thrown together.</summary>
     public static DeviceConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new ConfigException([new ConfigError("(file)", 0, $"'{path}' does not exist")]);
-        var (config, errors) = Check(File.ReadAllText(path), path);
-        if (config is null || errors.Count > 0) throw new ConfigException(errors);
-        return config;
+        var agents = LoadAgents(path);
+        if (agents.Count != 1)
+            throw new ConfigException([new ConfigError("agents", 0, $"'{path}' lists {agents.Count} agents; this command takes a single-agent config")]);
+        return agents[0];
     }
 
+    /// <summary>Reads, validates and binds a device config: one <see cref="DeviceConfig"/> per agent (one for the single-agent form).</summary>
+    public static IReadOnlyList<DeviceConfig> LoadAgents(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException([new ConfigError("(file)", 0, $"'{path}' does not exist")]);
+        var (agents, errors) = CheckAgents(File.ReadAllText(path), path);
+        if (agents is null || errors.Count > 0) throw new ConfigException(errors);
+        return agents;
+    }
+
+    /// <summary>The single-agent check (the first agent of a multi-agent config).</summary>
     public static (DeviceConfig? Config, List<ConfigError> Errors) Check(string text, string path)
+    {
+        var (agents, errors) = CheckAgents(text, path);
+        return (agents?[0], errors);
+    }
+
+    public static (IReadOnlyList<DeviceConfig>? Agents, List<ConfigError> Errors) CheckAgents(string text, string path)
     {
         var errors = new List<ConfigError>();
         var root = DeviceSchema.Parse(text, errors);
         if (root is null) return (null, errors);
-        DeviceSchema.Root.Validate(root, "", errors);
+        DeviceSchema.Validate(root, errors);
         if (errors.Count > 0) return (null, errors);
-        var config = Bind(root, path);
-        ConfigSemantics.Check(config, root, errors);
-        return (config, errors);
+        if (!DeviceSchema.IsMultiAgent(root))
+        {
+            var config = Bind(root, path, null, null, 0);
+            ConfigSemantics.Check(config, root, errors);
+            return ([config], errors);
+        }
+        var agents = new List<DeviceConfig>();
+        var agentNodes = (YamlSequenceNode)root.Children[new YamlScalarNode("agents")];
+        var shared = new HashSet<(string, string)>();
+        for (int k = 0; k < agentNodes.Children.Count; k++)
+        {
+            var agentNode = (YamlMappingNode)agentNodes.Children[k];
+            var a = new Y(agentNode);
+            if (a.Node("period_ms") is null && new Y(root).Node("period_ms") is null)
+            {
+                errors.Add(new ConfigError($"agents[{k}].period_ms", a.Line, "is required (or a top-level period_ms for every agent)"));
+                continue;
+            }
+            var view = AgentView(root, agentNode);
+            var config = Bind(view, path, a.Str("id"), a.Str("kind"), k);
+            var own = new List<ConfigError>();
+            ConfigSemantics.Check(config, view, own);
+            foreach (var e in own)
+            {
+                string first = e.Key.Split('.', '[')[0];
+                bool isShared = first is "device" or "telemetry" || (first == "period_ms" && a.Node("period_ms") is null);
+                string key = isShared ? e.Key : $"agents[{k}].{e.Key}";
+                if (isShared && !shared.Add((e.Key, e.Message))) continue;
+                errors.Add(e with { Key = key, Line = ConfigSemantics.LineOf(root, key) });
+            }
+            agents.Add(config);
+        }
+        if (errors.Count == 0) AgentSetChecks.Check(agents, root, errors);
+        return (agents, errors);
     }
 
-    static DeviceConfig Bind(YamlMappingNode root, string path)
+    /// <summary>
+    /// One agent seen as a single-agent document: the shared device, period and telemetry, and the agent's own sections. The nodes are
+    /// the original ones, so lines stay right.
+    /// </summary>
+    static YamlMappingNode AgentView(YamlMappingNode root, YamlMappingNode agent)
+    {
+        var view = new YamlMappingNode();
+        foreach (var (k, v) in root.Children)
+            if (((YamlScalarNode)k).Value is "device" or "period_ms" or "telemetry") view.Children[k] = v;
+        foreach (var (k, v) in agent.Children)
+            if (((YamlScalarNode)k).Value is not ("id" or "kind")) view.Children[k] = v;
+        return view;
+    }
+
+    static DeviceConfig Bind(YamlMappingNode root, string path, string? agentId, string? agentKind, int agentIndex)
     {
         var y = new Y(root);
         var dev = y.Obj("device")!;
@@ -183,8 +249,10 @@ public sealed class DeviceConfig
         return new DeviceConfig
         {
             SourcePath = Path.GetFullPath(path),
-            DeviceId = id,
-            Kind = dev.Str("kind")!,
+            DeviceId = agentId ?? id,
+            HostId = id,
+            AgentIndex = agentIndex,
+            Kind = agentKind ?? dev.Str("kind")!,
             Board = dev.Str("board")!,
             GpioChip = dev.Int("gpio_chip", 0),
             PeriodMs = y.Num("period_ms", 1000),

@@ -13,16 +13,18 @@ public static class DevBundleCommand
 {
     public const string Help = """
         usage: marl-edge dev-bundle --config FILE --out DIR [--hidden 64,64] [--seed N] [--network q_network|categorical_actor]
+                                  [--agent ID]
 
         Writes an untrained MLP bundle (manifest.json + agent-<id>.onnx, unsigned) whose observation features and action count
         match the device config, for development and benchmarks: a Q-network (ReLU; learns on the device by double DQN, the
         default) or a categorical actor (Tanh, like the trainer's IPPO/DPO export; learns on the device by DPO).
-        Real devices run bundles from `marl export`.
+        Real devices run bundles from `marl export`. A multi-agent config (agents[]) needs --agent ID: the agent whose
+        bundle is written (agents[].id).
         """;
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        string? config = null, outDir = null;
+        string? config = null, outDir = null, agent = null;
         int[] hidden = [64, 64];
         int seed = 1;
         var kind = NetworkKind.QNetwork;
@@ -36,6 +38,7 @@ public static class DevBundleCommand
             {
                 case "--config": config = v; break;
                 case "--out": outDir = v; break;
+                case "--agent": agent = v; break;
                 case "--hidden":
                     try { hidden = v.Split(',').Select(int.Parse).ToArray(); } catch (FormatException) { return Fail(stderr, $"--hidden needs sizes like 64,64, got '{v}'"); }
                     break;
@@ -51,7 +54,14 @@ public static class DevBundleCommand
         }
         if (config is null || outDir is null) return Fail(stderr, "needs --config FILE and --out DIR");
         DeviceConfig cfg;
-        try { cfg = DeviceConfig.Load(config); }
+        try
+        {
+            var agents = DeviceConfig.LoadAgents(config);
+            if (agent is null && agents.Count > 1) return Fail(stderr, $"{config} lists {agents.Count} agents ({string.Join(", ", agents.Select(a => a.DeviceId))}): pick one with --agent ID");
+            var picked = agent is null ? agents[0] : agents.FirstOrDefault(a => a.DeviceId == agent);
+            if (picked is null) return Fail(stderr, $"{config} has no agent '{agent}' (agents: {string.Join(", ", agents.Select(a => a.DeviceId))})");
+            cfg = picked;
+        }
         catch (ConfigException e) { return Fail(stderr, $"{config}: {e.Errors[0]}"); }
         Write(cfg, outDir, hidden, seed, kind);
         stdout.WriteLine($"wrote {outDir}: {kind.Name()} agent {cfg.AgentId}, {cfg.Observation.Count} features, {ActionCount(cfg)} actions, hidden [{string.Join(",", hidden)}]");

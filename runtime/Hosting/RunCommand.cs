@@ -13,19 +13,23 @@ namespace MarlEdge.Runtime.Hosting;
 /// schedule. Stopping (SIGTERM via systemd, or Ctrl+C) lets the current period finish, drives the safe state, then the telemetry
 /// service (stopped after this one) publishes its last data and flushes.
 /// </summary>
-sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<ControlService> log, IHostApplicationLifetime lifetime) : IHostedService
+sealed class ControlService(EdgeRuntime runtime, HostedAgents agents, RunOptions options, ILogger<ControlService> log, IHostApplicationLifetime lifetime) : IHostedService
 {
     Thread? _thread;
     readonly CancellationTokenSource _stop = new();
+    // On a multi-agent device each line names its agent.
+    readonly string _who = agents.IsMultiAgent ? $"agent '{runtime.Config.DeviceId}': " : "";
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var rt = runtime;
-        if (rt.PolicyError is not null) log.LogWarning("policy not in control: {Error}; the fallback controller (fixed-time plan) runs", rt.PolicyError);
-        else log.LogInformation("policy {Version} for agent {Agent} loaded from {Bundle}", rt.Metrics.PolicyVersion, rt.Config.AgentId, rt.Config.BundlePath);
-        foreach (var w in rt.Store.LoadWarnings) log.LogWarning("{Warning}", w);
-        if (rt.LearningWarning is not null) log.LogWarning("{Warning}", rt.LearningWarning);
-        if (rt.Learner is { } l) log.LogInformation("on-device learning: {Algorithm}", l.Algorithm is DoubleDqnAlgorithm ? "double DQN" : "DPO (actions sampled from the policy)");
+        // Every agent's loop is told to stop at once (SIGTERM), not one after another as the host stops the services.
+        lifetime.ApplicationStopping.Register(_stop.Cancel);
+        if (rt.PolicyError is not null) log.LogWarning("{Who}policy not in control: {Error}; the fallback controller (fixed-time plan) runs", _who, rt.PolicyError);
+        else log.LogInformation("{Who}policy {Version} for agent {Agent} loaded from {Bundle}", _who, rt.Metrics.PolicyVersion, rt.Config.AgentId, rt.Config.BundlePath);
+        foreach (var w in rt.Store.LoadWarnings) log.LogWarning("{Who}{Warning}", _who, w);
+        if (rt.LearningWarning is not null) log.LogWarning("{Who}{Warning}", _who, rt.LearningWarning);
+        if (rt.Learner is { } l) log.LogInformation("{Who}on-device learning: {Algorithm}", _who, l.Algorithm is DoubleDqnAlgorithm ? "double DQN" : "DPO (actions sampled from the policy)");
         rt.StartSafetyThread();
         rt.Learner?.Start();
         SimulatedTraffic? traffic = rt.Board.SimulatedGpio is { } sim && options.SimulateTraffic ? new SimulatedTraffic(rt.Config, sim) : null;
@@ -36,7 +40,7 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
                 rt.RunLoop(_stop.Token, options.MaxPeriods, () =>
                 {
                     traffic?.Tick();
-                    if (rt.Metrics.Periods == 1 && options.ReportFirstDecision)
+                    if (rt.Metrics.Periods == 1 && options.ReportFirstDecision && rt.Config.AgentIndex == 0)
                     {
                         double ms = (rt.Metrics.FirstDecisionTimestamp - Program.StartTimestamp) * 1000.0 / Stopwatch.Frequency;
                         double sinceProcess = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
@@ -44,16 +48,16 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
                             $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms");
                     }
                 });
-                log.LogInformation("control loop stopped after {Periods} periods; outputs in the safe state ({Safe})", rt.Metrics.Periods, rt.Config.Safety.SafeState);
+                log.LogInformation("{Who}control loop stopped after {Periods} periods; outputs in the safe state ({Safe})", _who, rt.Metrics.Periods, rt.Config.Safety.SafeState);
             }
             catch (Exception e)
             {
-                log.LogCritical(e, "the control loop failed; driving the fail-safe state");
+                log.LogCritical(e, "{Who}the control loop failed; driving the fail-safe state", _who);
                 rt.Controller.EnterFailSafe("control loop exception: " + e.Message);
                 Environment.ExitCode = 3;
             }
-            if (options.MaxPeriods != long.MaxValue) lifetime.StopApplication();
-        }) { Name = "marl-edge control", IsBackground = false, Priority = ThreadPriority.AboveNormal };
+            if (agents.LoopEnded() && options.MaxPeriods != long.MaxValue) lifetime.StopApplication();
+        }) { Name = agents.IsMultiAgent ? $"control {rt.Config.DeviceId}" : "marl-edge control", IsBackground = false, Priority = ThreadPriority.AboveNormal };
         _thread.Start();
         return Task.CompletedTask;
     }
@@ -63,11 +67,14 @@ sealed class ControlService(EdgeRuntime runtime, RunOptions options, ILogger<Con
         _stop.Cancel();
         _thread?.Join();
         var m = runtime.Metrics;
-        double rssMib = PeakRssMib();
-        log.LogInformation("peak RSS {Rss} MiB = {RssMb} MB (managed: {Allocated} MiB allocated since start, {Collections} collections)",
-            Fixed1(rssMib), Fixed1(rssMib * 1.048576), Fixed1(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
-        log.LogInformation("periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
-            m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
+        if (runtime.Config.AgentIndex == 0)
+        {
+            double rssMib = PeakRssMib();
+            log.LogInformation("peak RSS {Rss} MiB = {RssMb} MB (managed: {Allocated} MiB allocated since start, {Collections} collections)",
+                Fixed1(rssMib), Fixed1(rssMib * 1.048576), Fixed1(GC.GetTotalAllocatedBytes() / 1048576.0), GC.CollectionCount(0));
+        }
+        log.LogInformation("{Who}periods {Periods}, decisions {Decisions}, overruns {Overruns}, fallback entries {Fallbacks}, updates {Updates}, promotions {Promotions}, rollbacks {Rollbacks}",
+            _who, m.Periods, m.Decisions, m.Overruns, m.FallbackEntries, m.Updates, m.Promotions, m.Rollbacks);
         return Task.CompletedTask;
     }
 
@@ -105,7 +112,7 @@ public static class RunCommand
     public const string Help = """
         usage: marl-edge run --config FILE [--periods N] [--no-traffic] [--report-first-decision]
 
-        Runs one device from its YAML config on the .NET Generic Host (systemd: Type=notify, journal logging; see
+        Runs one device (one agent, or several: agents[]) from its YAML config on the .NET Generic Host (systemd: Type=notify, journal logging; see
         firmware-config/marl-edge.service). Every period: read sensors, build the observation in the bundle's feature
         order, infer with ONNX Runtime, apply the action mask and the safety layer, drive the outputs. Telemetry goes over
         MQTT Sparkplug B (never on the control path). SIGTERM finishes the current period, drives the safe state and
@@ -138,17 +145,18 @@ public static class RunCommand
             }
         }
         if (config is null) return Fail(stderr, "missing --config FILE (see marl-edge run --help)");
-        DeviceConfig cfg;
-        try { cfg = DeviceConfig.Load(config); }
+        IReadOnlyList<DeviceConfig> agentConfigs;
+        try { agentConfigs = DeviceConfig.LoadAgents(config); }
         catch (ConfigException e)
         {
             foreach (var err in e.Errors) stderr.WriteLine($"marl-edge run: {config}: {err}");
             return 2;
         }
         Mark("config");
+        var cfg = agentConfigs[0];
 
         // The bundle check and ONNX Runtime session load overlap the host's construction (cold start).
-        var runtimeTask = Task.Run(() => new EdgeRuntime(cfg));
+        var runtimeTask = Task.Run(() => HostedAgents.Create(agentConfigs));
         // No host defaults: a device reads only its YAML config, so no appsettings.json (and its file watcher), no environment or
         // command-line configuration sources, no EventSource/debug loggers. They cost start-up time and memory and serve nothing here.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -158,18 +166,21 @@ public static class RunCommand
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         Mark("host builder");
-        EdgeRuntime runtime;
-        try { runtime = runtimeTask.GetAwaiter().GetResult(); Mark("bundle+ORT"); }
+        HostedAgents agents;
+        try { agents = runtimeTask.GetAwaiter().GetResult(); Mark("bundle+ORT"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException or ArgumentException)
         {
             return Fail(stderr, $"cannot open the device I/O: {e.Message}");
         }
-        using var _ = runtime;
-        builder.Services.AddSingleton(runtime);
-        builder.Services.AddSingleton(new RunOptions(config, periods, traffic, report));
+        using var _ = agents;
+        builder.Services.AddSingleton(agents);
+        var runOptions = new RunOptions(config, periods, traffic, report);
+        builder.Services.AddSingleton(runOptions);
         // Stopped in reverse order: the control loop stops (safe state) before telemetry flushes its last data.
         if (cfg.Telemetry.Enabled) builder.Services.AddHostedService<TelemetryService>();
-        builder.Services.AddHostedService<ControlService>();
+        foreach (var runtime in agents.Runtimes)   // one control loop per agent
+            builder.Services.AddSingleton<IHostedService>(sp => new ControlService(runtime, agents, runOptions,
+                sp.GetRequiredService<ILogger<ControlService>>(), sp.GetRequiredService<IHostApplicationLifetime>()));
         using var host = builder.Build();
         Mark("host built");
         host.Run();

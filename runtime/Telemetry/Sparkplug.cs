@@ -83,7 +83,7 @@ public sealed class TelemetrySampler(RuntimeMetrics m, Func<float>? cpuTemperatu
 }
 
 /// <summary>
-/// A Sparkplug B edge node with one device, over MQTTnet 5 (MQTT 3.1.1): NDEATH with bdSeq as the Last Will, NBIRTH then DBIRTH on
+/// A Sparkplug B edge node with one device (or one per agent), over MQTTnet 5 (MQTT 3.1.1): NDEATH with bdSeq as the Last Will, NBIRTH then DBIRTH on
 /// every (re)connect, DDATA with seq 0..255, all QoS 1. Data goes through the <see cref="DiskQueue"/> and is removed only when the
 /// broker acknowledged it, so nothing is lost across a broker restart within the queue's capacity; messages made before the current
 /// session are flagged is_historical. The node subscribes to its NCMD topic only, and acts only on Node Control/Rebirth.
@@ -91,9 +91,10 @@ public sealed class TelemetrySampler(RuntimeMetrics m, Func<float>? cpuTemperatu
 public sealed class SparkplugNode : IAsyncDisposable
 {
     readonly TelemetryConfig _cfg;
-    readonly string _device;
+    readonly string[] _devices;
+    readonly string[] _ddataTopics;
     readonly DiskQueue _queue;
-    readonly Func<Payload> _birthMetrics;
+    readonly Func<Payload>[] _birthMetrics;
     readonly Action<string>? _log;
     readonly IMqttClient _client;
     readonly string _bdSeqFile;
@@ -111,14 +112,21 @@ public sealed class SparkplugNode : IAsyncDisposable
     public bool IsConnected => _client.IsConnected;
     public DiskQueue Queue => _queue;
     public string NodeTopic(string type) => Sparkplug.Topic(_cfg.Group, type, _cfg.EdgeNode!);
-    public string DeviceTopic(string type) => Sparkplug.Topic(_cfg.Group, type, _cfg.EdgeNode!, _device);
+    public string DeviceTopic(string type) => DeviceTopic(type, 0);
+    public string DeviceTopic(string type, int device) => Sparkplug.Topic(_cfg.Group, type, _cfg.EdgeNode!, _devices[device]);
 
     public SparkplugNode(TelemetryConfig cfg, string deviceId, DiskQueue queue, Func<Payload> birthMetrics, Action<string>? log = null)
+        : this(cfg, [(deviceId, birthMetrics)], queue, log) { }
+
+    /// <summary>An edge node with several devices (one per agent on a multi-agent device): one NBIRTH, then a DBIRTH per device.</summary>
+    public SparkplugNode(TelemetryConfig cfg, IReadOnlyList<(string DeviceId, Func<Payload> BirthMetrics)> devices, DiskQueue queue, Action<string>? log = null)
     {
+        if (devices.Count == 0) throw new ArgumentException("an edge node needs at least one device", nameof(devices));
         _cfg = cfg;
-        _device = deviceId;
+        _devices = devices.Select(d => d.DeviceId).ToArray();
         _queue = queue;
-        _birthMetrics = birthMetrics;
+        _birthMetrics = devices.Select(d => d.BirthMetrics).ToArray();
+        _ddataTopics = _devices.Select((_, i) => DeviceTopic("DDATA", i)).ToArray();
         _log = log;
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessage;
@@ -128,10 +136,13 @@ public sealed class SparkplugNode : IAsyncDisposable
 
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
-    /// <summary>Queues one DDATA payload (seq is set when it is sent).</summary>
-    public void EnqueueData(Payload payload)
+    /// <summary>Queues one DDATA payload of the first device (seq is set when it is sent).</summary>
+    public void EnqueueData(Payload payload) => EnqueueData(0, payload);
+
+    /// <summary>Queues one DDATA payload of device <paramref name="device"/> (seq is set when it is sent).</summary>
+    public void EnqueueData(int device, Payload payload)
     {
-        _queue.Enqueue(DeviceTopic("DDATA"), payload.ToByteArray(), (long)payload.Timestamp);
+        _queue.Enqueue(_ddataTopics[device], payload.ToByteArray(), (long)payload.Timestamp);
         _wake.Release();
     }
 
@@ -280,10 +291,13 @@ public sealed class SparkplugNode : IAsyncDisposable
         nbirth.Metrics.Add(Sparkplug.Bool(Sparkplug.RebirthMetric, false));
         nbirth.Metrics.Add(Sparkplug.String("Properties/Software", "marl-edge"));
         await PublishAsync(NodeTopic("NBIRTH"), nbirth, stop);
-        var dbirth = _birthMetrics();
-        dbirth.Timestamp = (ulong)now;
-        dbirth.Seq = NextSeq();
-        await PublishAsync(DeviceTopic("DBIRTH"), dbirth, stop);
+        for (int d = 0; d < _devices.Length; d++)
+        {
+            var dbirth = _birthMetrics[d]();
+            dbirth.Timestamp = (ulong)now;
+            dbirth.Seq = NextSeq();
+            await PublishAsync(DeviceTopic("DBIRTH", d), dbirth, stop);
+        }
     }
 
     ulong NextSeq()

@@ -38,11 +38,11 @@ public sealed class EmbeddedBroker : IAsyncDisposable
 /// payload and queues it on disk; the <see cref="SparkplugNode"/> sends from the queue whenever the broker is reachable. Stopping
 /// (after the control loop stopped) queues a last sample, flushes for a few seconds and publishes NDEATH.
 /// </summary>
-sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log) : IHostedService
+sealed class TelemetryService(HostedAgents agents, ILogger<TelemetryService> log) : IHostedService
 {
     EmbeddedBroker? _broker;
     SparkplugNode? _node;
-    TelemetrySampler? _sampler;
+    TelemetrySampler[]? _samplers;
     Timer? _timer;
     readonly Lock _sampleLock = new();
     Task _started = Task.CompletedTask;
@@ -66,19 +66,23 @@ sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log
 
     async Task StartCoreAsync()
     {
-        var cfg = runtime.Config.Telemetry;
+        var first = agents.Runtimes[0].Config;
+        var cfg = first.Telemetry;
         if (cfg.Broker == "embedded")
         {
             _broker = new EmbeddedBroker(cfg.Port);
             try { await _broker.StartAsync(); log.LogInformation("embedded MQTT broker on 127.0.0.1:{Port}", cfg.Port); }
             catch (Exception e) { log.LogWarning("embedded MQTT broker did not start: {Error}; telemetry stays queued on disk", e.Message); }
         }
-        string dir = cfg.QueueDir ?? Path.Combine(Path.GetTempPath(), $"marl-edge-{runtime.Config.DeviceId}-telemetry");
+        string dir = cfg.QueueDir ?? Path.Combine(Path.GetTempPath(), $"marl-edge-{first.HostId}-telemetry");
         var queue = new DiskQueue(dir, cfg.QueueCapacity);
-        _sampler = new TelemetrySampler(runtime.Metrics, () => runtime.Board.CpuTemperature, () => queue.Dropped);
+        // One Sparkplug device per agent, each with its own metrics; the node (NBIRTH/NDEATH, bdSeq, the queue) is shared.
+        var samplers = agents.Runtimes.Select(rt => new TelemetrySampler(rt.Metrics, () => rt.Board.CpuTemperature, () => queue.Dropped)).ToArray();
+        _samplers = samplers;
         var fullCfg = cfg.QueueDir is null ? CopyWithQueueDir(cfg, dir) : cfg;
-        _node = new SparkplugNode(fullCfg, runtime.Config.DeviceId, queue, () => { lock (_sampleLock) return _sampler.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()); },
-            msg => log.LogDebug("{Message}", msg));
+        _node = new SparkplugNode(fullCfg, agents.Runtimes.Select((rt, i) => (rt.Config.DeviceId,
+                (Func<Telemetry.Proto.Payload>)(() => { lock (_sampleLock) return samplers[i].Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()); }))).ToArray(),
+            queue, msg => log.LogDebug("{Message}", msg));
         _node.Start();
         var every = TimeSpan.FromMilliseconds(cfg.IntervalMs);
         _timer = new Timer(_ => Sample(), null, every, every);
@@ -96,7 +100,11 @@ sealed class TelemetryService(EdgeRuntime runtime, ILogger<TelemetryService> log
     void Sample()
     {
         if (!_sampleLock.TryEnter()) { Interlocked.Increment(ref _skippedSamples); return; }
-        try { _node!.EnqueueData(_sampler!.Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())); }
+        try
+        {
+            long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (int i = 0; i < _samplers!.Length; i++) _node!.EnqueueData(i, _samplers[i].Sample(now));
+        }
         catch (IOException e) { log.LogWarning("telemetry queue: {Error}", e.Message); }
         finally { _sampleLock.Exit(); }
     }
