@@ -47,16 +47,8 @@ public sealed class ReplayBuffer
             for (int i = 0; i < _agents; i++)
             {
                 int src = (i * b.Envs + e), dst = i * _capacity + slot;
-                if (_oneHot)
-                {
-                    _obs[dst] = Nets.OneHotRows.IndexOf(b.Obs.AsSpan(src * _inputDim, _inputDim));
-                    _next[dst] = Nets.OneHotRows.IndexOf(b.NextObs.AsSpan(src * _inputDim, _inputDim));
-                }
-                else
-                {
-                    Array.Copy(b.Obs, src * _obsDim, _obs, dst * _obsDim, _obsDim);
-                    Array.Copy(b.NextObs, src * _obsDim, _next, dst * _obsDim, _obsDim);
-                }
+                Nets.OneHotRows.Store(b.Obs, src, _inputDim, _oneHot, _obs, dst);
+                Nets.OneHotRows.Store(b.NextObs, src, _inputDim, _oneHot, _next, dst);
                 _rew[dst] = b.Rewards[src];
                 _act[dst] = b.Actions[src];
             }

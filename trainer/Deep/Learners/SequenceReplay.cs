@@ -48,16 +48,8 @@ public sealed class SequenceReplay
             for (int i = 0; i < _agents; i++)
             {
                 int src = i * _envs + e, dst = (i * _envs + e) * _capacity + t;
-                if (_oneHot)
-                {
-                    _obs[dst] = Nets.OneHotRows.IndexOf(b.Obs.AsSpan(src * _inputDim, _inputDim));
-                    _next[dst] = Nets.OneHotRows.IndexOf(b.NextObs.AsSpan(src * _inputDim, _inputDim));
-                }
-                else
-                {
-                    Array.Copy(b.Obs, src * _width, _obs, dst * _width, _width);
-                    Array.Copy(b.NextObs, src * _width, _next, dst * _width, _width);
-                }
+                Nets.OneHotRows.Store(b.Obs, src, _inputDim, _oneHot, _obs, dst);
+                Nets.OneHotRows.Store(b.NextObs, src, _inputDim, _oneHot, _next, dst);
                 _rew[dst] = b.Rewards[src];
                 _act[dst] = b.Actions[src];
             }

@@ -16,6 +16,16 @@ public static class OneHotRows
         return k;
     }
 
+    /// <summary>
+    /// Stores observation row <paramref name="src"/> of <paramref name="obs"/> (each <paramref name="dim"/> wide) as entry
+    /// <paramref name="dst"/> of a replay store: its index when the observations are one-hot (entries 1 wide), else the row itself.
+    /// </summary>
+    public static void Store(float[] obs, int src, int dim, bool oneHot, float[] store, int dst)
+    {
+        if (oneHot) store[dst] = IndexOf(obs.AsSpan(src * dim, dim));
+        else Array.Copy(obs, src * dim, store, dst * dim, dim);
+    }
+
     /// <summary>rows × dim one-hot floats → rows indices (as longs, for torch's index_select).</summary>
     public static long[] Indices(ReadOnlySpan<float> obs, int rows, int dim)
     {
