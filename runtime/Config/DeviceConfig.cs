@@ -1,4 +1,5 @@
 using System.Globalization;
+using MarlEdge.Shared.Learning;
 using YamlDotNet.RepresentationModel;
 
 namespace MarlEdge.Runtime.Config;
@@ -79,22 +80,23 @@ public sealed class LearningConfig
     public DpoConfig Dpo { get; init; } = new();
 }
 
-/// <summary><c>learning.dpo</c>: DPO on a categorical-actor bundle (defaults as the trainer's deep DPO).</summary>
+/// <summary><c>learning.dpo</c>: DPO on a categorical-actor bundle. Its defaults are <see cref="DpoSettings"/>'s (the trainer's deep DPO).</summary>
 public sealed class DpoConfig
 {
+    static readonly DpoSettings Defaults = new();
     public int RolloutSteps { get; init; } = 256;
-    public int Epochs { get; init; } = 4;
-    public float GaeLambda { get; init; } = 0.95f;
-    public float Beta1 { get; init; } = 0.1f;
-    public float Beta2 { get; init; } = 0.1f;
-    public float TargetKl { get; init; } = 0.01f;
-    public float Tolerance { get; init; } = 1.5f;
-    public float BetaFactor { get; init; } = 2f;
+    public int Epochs { get; init; } = Defaults.Epochs;
+    public float GaeLambda { get; init; } = Defaults.GaeLambda;
+    public float Beta1 { get; init; } = Defaults.Beta1;
+    public float Beta2 { get; init; } = Defaults.Beta2;
+    public float TargetKl { get; init; } = Defaults.TargetKl;
+    public float Tolerance { get; init; } = Defaults.Tolerance;
+    public float BetaFactor { get; init; } = Defaults.BetaFactor;
     /// <summary>N of (1/N)·L; null: learning.fleet_size.</summary>
     public int? Agents { get; init; }
-    public float CriticLr { get; init; } = 1e-3f;
-    public int CriticHidden { get; init; } = 64;
-    public int CriticWarmup { get; init; } = 2;
+    public float CriticLr { get; init; } = Defaults.CriticLr;
+    public int CriticHidden { get; init; } = Defaults.CriticHidden;
+    public int CriticWarmup { get; init; } = Defaults.CriticWarmupIterations;
 }
 
 public sealed class TlsConfig
@@ -233,6 +235,21 @@ public sealed class DeviceConfig
         return view;
     }
 
+    /// <summary><c>learning.dpo</c>; every key left out keeps <see cref="DpoConfig"/>'s default.</summary>
+    static DpoConfig ParseDpo(Y dpo)
+    {
+        var d = new DpoConfig();
+        return new DpoConfig
+        {
+            RolloutSteps = dpo.Int("rollout_steps", d.RolloutSteps), Epochs = dpo.Int("epochs", d.Epochs),
+            GaeLambda = (float)dpo.Num("gae_lambda", d.GaeLambda), Beta1 = (float)dpo.Num("beta1", d.Beta1), Beta2 = (float)dpo.Num("beta2", d.Beta2),
+            TargetKl = (float)dpo.Num("target_kl", d.TargetKl), Tolerance = (float)dpo.Num("tolerance", d.Tolerance),
+            BetaFactor = (float)dpo.Num("beta_factor", d.BetaFactor), Agents = dpo.Str("agents") is null ? null : dpo.Int("agents", 1),
+            CriticLr = (float)dpo.Num("critic_lr", d.CriticLr), CriticHidden = dpo.Int("critic_hidden", d.CriticHidden),
+            CriticWarmup = dpo.Int("critic_warmup", d.CriticWarmup),
+        };
+    }
+
     static DeviceConfig Bind(YamlMappingNode root, string path, string? agentId, string? agentKind, int agentIndex)
     {
         var y = new Y(root);
@@ -300,14 +317,7 @@ public sealed class DeviceConfig
                 Schedule = learn.Str("schedule") ?? "always", SlotS = learn.Num("slot_s", 600), FleetSize = learn.Int("fleet_size", 1),
                 FleetIndex = learn.Int("fleet_index", 0), EvalPeriods = learn.Int("eval_periods", 300), PromotionMargin = learn.Num("promotion_margin", 0),
                 KeepVersions = learn.Int("keep_versions", 3),
-                Dpo = learn.Obj("dpo") is not { } dpo ? new() : new DpoConfig
-                {
-                    RolloutSteps = dpo.Int("rollout_steps", 256), Epochs = dpo.Int("epochs", 4), GaeLambda = (float)dpo.Num("gae_lambda", 0.95),
-                    Beta1 = (float)dpo.Num("beta1", 0.1), Beta2 = (float)dpo.Num("beta2", 0.1), TargetKl = (float)dpo.Num("target_kl", 0.01),
-                    Tolerance = (float)dpo.Num("tolerance", 1.5), BetaFactor = (float)dpo.Num("beta_factor", 2),
-                    Agents = dpo.Str("agents") is null ? null : dpo.Int("agents", 1), CriticLr = (float)dpo.Num("critic_lr", 1e-3),
-                    CriticHidden = dpo.Int("critic_hidden", 64), CriticWarmup = dpo.Int("critic_warmup", 2),
-                },
+                Dpo = learn.Obj("dpo") is not { } dpo ? new() : ParseDpo(dpo),
             },
             Telemetry = tel is null ? new() { EdgeNode = id + "-node" } : new TelemetryConfig
             {
