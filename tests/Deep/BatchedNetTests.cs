@@ -60,6 +60,28 @@ public class BatchedNetTests
         Assert.NotEqual(before0, net.ToManaged(0).Layers[0].Weight);
     }
 
+    [Fact]
+    public void InPlaceAdamStepsGiveTheSameFloatsAsTheMaskedStepWithEveryAgentLearning()
+    {
+        // Step(null) updates the moments in place; Step(mask) spells every operation out of place. With all agents learning
+        // (keep = 1: 1·m + 0·m_old = m exactly) both are the same arithmetic, so weights and moments must agree bit for bit.
+        using var a = Net(2);
+        using var b = Net(2);
+        using var adamA = new BatchedAdam(a.Parameters(), 0.01, maxGradNorm: 0.5);
+        using var adamB = new BatchedAdam(b.Parameters(), 0.01, maxGradNorm: 0.5);
+        var all = tensor(new float[] { 1, 1 });
+        for (int step = 0; step < 5; step++)
+        {
+            using var scope = NewDisposeScope();
+            var x = full(2, 3, 5, 0.3f * (step + 1));
+            adamA.ZeroGrad(); a.Forward(x).pow(2).sum().backward(); adamA.Step();
+            adamB.ZeroGrad(); b.Forward(x).pow(2).sum().backward(); adamB.Step(all);
+        }
+        for (int i = 0; i < 2; i++) Assert.Equal(b.ToManaged(i).Layers[0].Weight, a.ToManaged(i).Layers[0].Weight);
+        foreach (var (ma, mb) in adamA.State.Zip(adamB.State))
+            Assert.Equal(mb.contiguous().data<float>().ToArray(), ma.contiguous().data<float>().ToArray());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

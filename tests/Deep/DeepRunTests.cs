@@ -48,6 +48,7 @@ public class DeepRunTests
     [Theory]
     [InlineData("iql", "")]
     [InlineData("iql", ",Gru=true,SequenceLength=3,BatchSize=16")]     // resuming the recurrent learner (short sequences keep it fast)
+    [InlineData("i2q", "")]                                               // with each agent's seen successors (one-hot f)
     [InlineData("ippo", "")]
     [InlineData("mdpo", "")]
     public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)

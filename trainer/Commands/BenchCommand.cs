@@ -21,13 +21,14 @@ public sealed class BenchCommand : ICommand
           --out DIR     where to write the outputs (default: runs/bench)
         throughput   IQL tabular Q-updates per second on one core (30-state game), best of 8 repeats
 
-               marl bench deep-claims [--quick] [--threads N] [--out DIR]
+               marl bench deep-claims [--quick] [--threads N] [--out DIR] [--only SECTION,...]
                marl bench deep-speed [--steps N] [--rss-from N] [--rss-to N]
 
         deep-claims  trains the deep learners (TorchSharp) on diff-dpo, diff-i2q, lstage L=4 and random-sg 30/3/5 and prints
                      issue 3's acceptance table plus reproducibility; writes deep-claims.md, .json and .png to --out.
                      --quick runs 2 seeds with smaller budgets (CI-sized). --threads N: runs in parallel (default 2; the
-                     figures do not depend on it). About 25 minutes on 2 cores. Exit code 1 if a claim does not hold.
+                     figures do not depend on it). --only runs some sections: diff-dpo, diff-i2q, lstage, random-sg,
+                     reproducibility (default: all). Exit code 1 if a claim does not hold.
         deep-speed   env steps/s and gradient updates/s of each deep learner, batched vs a per-agent loop, and the RSS
                      growth of deep IQL between --rss-from (default 100000) and --rss-to (default 1000000) env steps
         """;
@@ -65,8 +66,9 @@ public sealed class BenchCommand : ICommand
                 bool quick = args.Flag("quick");
                 int threads = args.Int("threads", 2, 1);   // parallel runs in one process (the temporary-Scalar race is fixed: Deep/Nets/Scalars.cs)
                 string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "bench");
+                var only = OnlySections(args.String("only"));
                 args.RejectUnknown();
-                var bench = new Deep.Bench.DeepClaimsBench(quick, threads, m => Console.Error.WriteLine(m));
+                var bench = new Deep.Bench.DeepClaimsBench(quick, threads, m => Console.Error.WriteLine(m), only);
                 var (rows, results, seconds) = bench.Run();
                 bench.WriteOutputs(outDir, rows, results, seconds);
                 Console.WriteLine(Deep.Bench.DeepClaimsBench.Markdown(rows));
@@ -85,6 +87,18 @@ public sealed class BenchCommand : ICommand
             default:
                 throw new UsageException($"unknown benchmark '{which}' (seed-claims, throughput, deep-claims or deep-speed)");
         }
+    }
+
+    /// <summary>--only a,b,...: the deep-claims sections to run (null: all); an unknown name is refused.</summary>
+    static HashSet<string>? OnlySections(string? list)
+    {
+        if (list is null) return null;
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        if (names.Count == 0) throw new UsageException("--only needs at least one section: " + string.Join(", ", Deep.Bench.DeepClaimsBench.Sections));
+        foreach (var n in names)
+            if (!Deep.Bench.DeepClaimsBench.Sections.Contains(n))
+                throw new UsageException($"--only: unknown section '{n}' (sections: {string.Join(", ", Deep.Bench.DeepClaimsBench.Sections)})");
+        return names;
     }
 
     /// <summary>The repository root: the nearest folder above the program that holds MarlEdge.sln.</summary>

@@ -59,16 +59,23 @@ public sealed class BatchedAdam : IDisposable
             Array.Fill(shape, 1L);
             shape[0] = p.shape[0];
             var g = p.grad * scale.reshape(shape);
+            if (agentMask is null)
+            {
+                // In place: the same operations in the same order as the masked path below (so the same floats), without
+                // a dozen parameter-sized temporaries per step (lstage's one-hot first layers are millions of floats).
+                _m[k].mul_(S(_beta1)).add_(g * S(1 - _beta1), S(1));                             // m ← β1 m + (1 − β1) g
+                _v[k].mul_(S(_beta2)).add_(g.mul_(g).mul_(S(1 - _beta2)), S(1));                 // v ← β2 v + (1 − β2) g²
+                var step = (_m[k] / c1s).div_((_v[k] / c2s).sqrt_().add_(S(_eps), S(1))).mul_(lr); // lr · m̂ / (sqrt(v̂) + ε)
+                p.sub_(step);
+                continue;
+            }
             var m = (_m[k] * S(_beta1)).Plus(g * S(1 - _beta1));
             var v = (_v[k] * S(_beta2)).Plus(g * g * S(1 - _beta2));
             var update = (m / c1s) / (v / c2s).sqrt().Plus(_eps) * lr;
-            if (agentMask is not null)
-            {
-                var keep = agentMask.reshape(shape);
-                m = (keep * m).Plus(keep.OneMinus() * _m[k]);
-                v = (keep * v).Plus(keep.OneMinus() * _v[k]);
-                update = keep * update;
-            }
+            var keep = agentMask.reshape(shape);
+            m = (keep * m).Plus(keep.OneMinus() * _m[k]);
+            v = (keep * v).Plus(keep.OneMinus() * _v[k]);
+            update = keep * update;
             _m[k].copy_(m);
             _v[k].copy_(v);
             p.sub_(update);
