@@ -44,7 +44,7 @@ public class DeepI2qTests
         // lstage L=3 (820 states, rewards on the first three levels): the joint optimum needs both agents to pick the same path without seeing each other.
         var game = DeepEnvs.Resolve($"lstage:L=3,seed={seed}");
         var options = DeepOptions.Default.With("i2q", "Threads=1,CurvePoints=1,EvalEpisodes=0");
-        using var trainer = new DeepTrainer(new DeepRunSpec(game, "i2q", options, 4000, seed, false));
+        using var trainer = new DeepTrainer(new DeepRunSpec(game, "i2q", options, 8000, seed, false));
         trainer.Run(new DeepTrainerHooks());
         var scores = ExactEvaluator.Score(game.Game!, DeepEvaluation.PolicyOf(game.Game!, trainer.Learner));
         Assert.True(scores.NormalizedScore >= 0.99, $"seed {seed}: normalized score {scores.NormalizedScore}");

@@ -127,7 +127,7 @@ public sealed class DeepI2q : QLearnerBase
             var (ideal, position) = IdealAmong(obs, candNow);                                    // f(o, a_i)
             var (idealNext, _) = IdealAmong(next, candNext);                                     // f(o', a'*)
             // Q̄ss(o', f(o', a'*)); where a'* was never tried in o', max_a Q̄(o', a) (what it estimates) instead.
-            var qssNext = knownNext * QssOfObs(_qssTarget, next, idealNext) + knownNext.OneMinus() * OnObs(QTarget, next).max(2, keepdim: true).values;
+            var qssNext = (knownNext * QssOfObs(_qssTarget, next, idealNext)).Plus(knownNext.OneMinus() * OnObs(QTarget, next).max(2, keepdim: true).values);
             yss = rew.Plus(S(Task.Gamma) * done.OneMinus() * qssNext);                           // y_ss = r + γ Q̄ss(o', f(o', a'*))
             var idealEnds = termNow.gather(2, position);                                         // f(o, a_i) is terminal
             yq = rew.Plus(S(Task.Gamma) * idealEnds.OneMinus() * OnObs(QTarget, ideal).max(2, keepdim: true).values); // y_q = r + γ max Q̄(f(o,a_i), ·)
