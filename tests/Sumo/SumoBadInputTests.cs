@@ -55,6 +55,32 @@ public sealed class SumoBadInputTests(SumoScenarioFixture scenario)
     }
 
     [Fact]
+    public void Resco_bench_refuses_a_bad_scenario_set_before_running_anything()
+    {
+        string resco = Path.Combine(scenario.Root, "resco-" + Guid.NewGuid().ToString("N")), folder = Path.Combine(resco, "grid");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(scenario.GridFolder, "grid.net.xml"), Path.Combine(folder, "grid.net.xml"));
+        File.Copy(Path.Combine(scenario.GridFolder, "grid.rou.xml"), Path.Combine(folder, "grid_1.rou.xml"));
+        string run = scenario.NewRunFolder();
+        int code = RunCli(["resco-bench", "--resco", resco, "--scenarios", "grid", "--episodes", "1", "--learners", "iql",
+            "--scenario-set", "reward=pressure,no_such_key=1", "--out", run], out string stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("no_such_key", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.False(Directory.Exists(run));
+    }
+
+    [Fact]
+    public void Scenario_configs_ship_next_to_the_trainer()
+    {
+        // A copied or published trainer finds them there (walking up from a copy outside the repository finds nothing).
+        string shipped = Path.Combine(AppContext.BaseDirectory, "Sumo", "Scenarios");
+        foreach (string name in new[] { "grid4x4", "arterial4x4", "default" })
+            Assert.True(File.Exists(Path.Combine(shipped, name + ".json")), $"{name}.json missing from {shipped}");
+        Assert.Equal(-1, SumoScenarioConfig.Load(Path.Combine(shipped, "grid4x4.json")).TimeToTeleportS);
+    }
+
+    [Fact]
     public void Unknown_options_and_routes_are_named()
     {
         var e = Assert.Throws<SumoException>(() => SumoScenario.Resolve(scenario.GridSpec(",step=5")));

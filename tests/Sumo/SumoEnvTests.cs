@@ -73,6 +73,40 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.Contains("observe_arrivals needs sensing=vehicles", e.Message);
     }
 
+    /// <summary>reward=pressure is minus |Σ over the movements of (queue + approaching on the incoming lane − vehicles on the outgoing lane)|;
+    /// observe_outgoing appends lane:ID:outgoing per outgoing lane.</summary>
+    [Fact]
+    public void Pressure_reward_is_minus_the_absolute_movement_pressure_of_the_intersections_own_lanes()
+    {
+        using var env = SumoEnvFactory.Create(scenario.GridSpec(",sensing=detectors,reward=pressure,observe_outgoing=true"), new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);
+        env.Reset(0, obs);
+        float most = 0;
+        bool sawOutgoing = false;
+        for (int step = 0; step < 20; step++)
+        {
+            env.Step(action, obs, rewards);   // phase 0 forever: vehicles pile up in front of the red lights
+            for (int i = 0; i < env.Agents.Count; i++)
+            {
+                var x = env.Intersections[i];
+                Assert.Equal(x.PhaseMovements.SelectMany(m => m).Distinct().Count(), x.Movements.Count);
+                var names = env.Agents[i].Observation.FeatureNames;
+                int at = 3 * x.IncomingLanes.Count + x.ActionCount;
+                Assert.Equal(at + x.OutgoingLanes.Count, names.Count);
+                for (int m = 0; m < x.OutgoingLanes.Count; m++) Assert.Equal($"lane:{x.OutgoingLanes[m].Id}:outgoing", names[at + m]);
+                float p = 0;
+                foreach (var (l, m) in x.Movements) p += obs[i][3 * l] + obs[i][3 * l + 1] - obs[i][at + m];     // from the observation
+                Assert.Equal(-Math.Abs(p), rewards[i], 3);
+                most = Math.Max(most, -rewards[i]);
+                sawOutgoing |= obs[i].AsSpan(at).ToArray().Sum() > 0;
+            }
+        }
+        Assert.True(most >= 3, $"expected pressure in front of the red lights, max {most}");
+        Assert.True(sawOutgoing, "no vehicle was ever counted on an outgoing lane");
+    }
+
     [Fact]
     public void Delay_reward_from_lane_area_detectors_grows_in_front_of_red_and_stays_below_the_vehicle_count()
     {

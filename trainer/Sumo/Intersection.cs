@@ -19,6 +19,8 @@ public sealed class Intersection
     public IReadOnlyList<int[]> PhaseIncomingLanes { get; }
     /// <summary>Per green phase: the distinct (incoming slot, outgoing slot) movements it serves.</summary>
     public IReadOnlyList<(int In, int Out)[]> PhaseMovements { get; }
+    /// <summary>Every distinct (incoming slot, outgoing slot) movement of any green phase.</summary>
+    public IReadOnlyList<(int In, int Out)> Movements { get; }
     /// <summary>YellowStates[from][to]: the yellow transition between two green phases, computed once.</summary>
     public IReadOnlyList<string[]> YellowStates { get; }
 
@@ -73,6 +75,7 @@ public sealed class Intersection
             .Where(l => l.Index < state.Length && char.ToUpperInvariant(state[l.Index]) == 'G')
             .Select(l => (inSlot[l.InLane], outSlot[l.OutLane])).Distinct().ToArray()).ToList();
 
+        Movements = PhaseMovements.SelectMany(m => m).Distinct().ToArray();
         YellowStates = GreenStates.Select(from => GreenStates.Select(to => YellowBetween(from, to)).ToArray()).ToList();
 
         JunctionId = IncomingLanes
@@ -185,6 +188,21 @@ public sealed class Intersection
     public float TotalQueue() => Sum(Queue);
     public float TotalWait() => Sum(Wait);
     public float TotalDelay() => Sum(Delay);
+
+    /// <summary>
+    /// The intersection's pressure (PressLight, Wei et al. 2019, eq. 2 with unnormalized counts): Σ over its movements
+    /// (l, m) of the vehicles in range on incoming lane l (halting and moving) minus those in range on outgoing lane m.
+    /// </summary>
+    public float Pressure()
+    {
+        float p = 0;
+        for (int k = 0; k < Movements.Count; k++)
+        {
+            var (i, o) = Movements[k];
+            p += Queue[i] + Approaching[i] - OutgoingCount[o];
+        }
+        return p;
+    }
 
     static float Sum(float[] values)
     {

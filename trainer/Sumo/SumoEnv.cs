@@ -25,9 +25,10 @@ public sealed record SumoEnvOptions
 /// <c>phase:K:STATE</c>, one-hot of the current green phase. See <see cref="SensingKind"/>. With observe_arrivals
 /// (vehicles sensing) two more blocks follow: <c>lane:ID:arriving</c>, the moving vehicles that reach the stop line
 /// within one step at their current speed (what a radar or camera at the approach measures), and
-/// <c>phase:green_s</c>, how long the current green has been shown.</para>
-/// <para>Reward of an agent: minus its own queue (reward=queue), waiting time (reward=wait) or delay rate Σ(1 − v/v_max)
-/// (reward=delay), from the same detectors.</para>
+/// <c>phase:green_s</c>, how long the current green has been shown. With observe_outgoing a last block follows:
+/// <c>lane:ID:outgoing</c>, the vehicles within range on each outgoing lane.</para>
+/// <para>Reward of an agent: minus its own queue (reward=queue), waiting time (reward=wait), delay rate Σ(1 − v/v_max)
+/// (reward=delay) or absolute pressure |Σ_movements in − out| (reward=pressure), from the same detectors.</para>
 /// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
 /// folder; the last step's <see cref="Info"/> carries avg_delay (RESCO's delay, see <see cref="TripInfoMetrics"/>),
 /// avg_time_loss, avg_trip_time, avg_wait, avg_depart_delay, throughput, never_departed and vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
@@ -41,7 +42,7 @@ public sealed class SumoEnv : IParallelEnv
     readonly LaneAreaDetectors? _detectors;
     readonly bool _ownsRunDirectory;
     readonly string[] _phaseDuringStep;   // per agent: the green state to set after yellow, or null
-    readonly bool _observeArrivals;
+    readonly bool _observeArrivals, _observeOutgoing;
     readonly ScheduledDepartures _schedule; // the route files' departs, for RESCO's never-departed term
     SumoProcess? _sumo;
     Random _seeds = new(0);
@@ -79,11 +80,12 @@ public sealed class SumoEnv : IParallelEnv
         if (net.TrafficLights.Count == 0)
             throw new SumoException($"net {scenario.NetFile} has no traffic lights (no <tlLogic> controlling links): there is nothing to control");
         _intersections = net.TrafficLights.Select(l => new Intersection(l, net, config.DetectorRangeM)).ToArray();
-        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x, config.ObserveArrivals)), ActionSpec.Discrete(x.ActionCount))).ToArray();
+        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x, config.ObserveArrivals, config.ObserveOutgoing)), ActionSpec.Discrete(x.ActionCount))).ToArray();
         _detectors = config.Sensing == SensingKind.Detectors ? new LaneAreaDetectors(_intersections, config.DetectorRangeM) : null;
         if (config.ObserveArrivals && config.Sensing != SensingKind.Vehicles)
             throw new SumoException($"{scenario.Name}: observe_arrivals needs sensing=vehicles (a lane-area detector does not see speeds per vehicle)");
         _observeArrivals = config.ObserveArrivals;
+        _observeOutgoing = config.ObserveOutgoing;
         _observer = new DetectorObserver(_intersections, config.DetectorRangeM, config.StepLengthS, _detectors);
         _phaseDuringStep = new string[_intersections.Length];
         EpisodeLimit = config.DecisionsPerEpisode;
@@ -94,7 +96,7 @@ public sealed class SumoEnv : IParallelEnv
         Directory.CreateDirectory(RunDirectory);
     }
 
-    static string[] FeatureNames(Intersection x, bool arrivals)
+    static string[] FeatureNames(Intersection x, bool arrivals, bool outgoing)
     {
         var names = new List<string>();
         foreach (var lane in x.IncomingLanes)
@@ -109,6 +111,8 @@ public sealed class SumoEnv : IParallelEnv
             foreach (var lane in x.IncomingLanes) names.Add($"lane:{lane.Id}:arriving");
             names.Add(GreenTimeFeature);
         }
+        if (outgoing)
+            foreach (var lane in x.OutgoingLanes) names.Add($"lane:{lane.Id}:outgoing");
         return names.ToArray();
     }
 
@@ -186,7 +190,13 @@ public sealed class SumoEnv : IParallelEnv
         {
             var x = _intersections[i];
             float queue = x.TotalQueue(), wait = x.TotalWait();
-            rewards[i] = config.Reward switch { RewardKind.Queue => -queue, RewardKind.Wait => -wait, _ => -x.TotalDelay() };
+            rewards[i] = config.Reward switch
+            {
+                RewardKind.Queue => -queue,
+                RewardKind.Wait => -wait,
+                RewardKind.Pressure => -Math.Abs(x.Pressure()),
+                _ => -x.TotalDelay(),
+            };
             totalQueue += queue;
             totalWait += wait;
         }
@@ -262,10 +272,14 @@ public sealed class SumoEnv : IParallelEnv
             var phase = o.AsSpan(3 * lanes, x.GreenStates.Count);
             phase.Clear();
             phase[x.CurrentGreen] = 1;
-            if (!_observeArrivals) continue;
             int at = 3 * lanes + x.GreenStates.Count;
-            for (int l = 0; l < lanes; l++) o[at + l] = x.Arriving[l];
-            o[at + lanes] = (float)Math.Max(0, _time - x.GreenSince);
+            if (_observeArrivals)
+            {
+                for (int l = 0; l < lanes; l++) o[at + l] = x.Arriving[l];
+                o[at + lanes] = (float)Math.Max(0, _time - x.GreenSince);
+                at += lanes + 1;
+            }
+            if (_observeOutgoing) x.OutgoingCount.AsSpan().CopyTo(o.AsSpan(at));
         }
     }
 

@@ -133,7 +133,11 @@ public sealed record SumoScenario(string Name, string NetFile, IReadOnlyList<str
     }
 }
 
-/// <summary>The scenario configs shipped in trainer/Sumo/Scenarios, found by walking up from the program's folder.</summary>
+/// <summary>
+/// The scenario configs of trainer/Sumo/Scenarios, found by walking up from the program's folder (a build inside the
+/// repository reads the sources' files), else the copies the build puts next to the program in Sumo/Scenarios/ (a copied or
+/// published trainer: without them grid4x4 would silently run on the built-in defaults).
+/// </summary>
 public static class ScenarioConfigLibrary
 {
     static readonly Lazy<string?> Folder = new(FindFolder);
@@ -157,6 +161,7 @@ public static class ScenarioConfigLibrary
             string candidate = Path.Combine(dir.FullName, "trainer", "Sumo", "Scenarios");
             if (System.IO.Directory.Exists(candidate)) return candidate;
         }
-        return null;
+        string shipped = Path.Combine(AppContext.BaseDirectory, "Sumo", "Scenarios");
+        return System.IO.Directory.Exists(shipped) ? shipped : null;
     }
 }

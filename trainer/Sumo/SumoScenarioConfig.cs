@@ -16,6 +16,12 @@ public enum RewardKind
     /// delay) accrues at this rate, so the reward is the local share of the evaluated metric. Halting vehicles count 1.
     /// </summary>
     Delay,
+    /// <summary>
+    /// Minus the absolute pressure of the intersection, |Σ over its movements (vehicles in range on the incoming lane −
+    /// those in range on the outgoing lane)| (PressLight, Wei et al. 2019): only the intersection's own lanes. Max-pressure
+    /// control is greedy on the same quantity.
+    /// </summary>
+    Pressure,
 }
 
 /// <summary>How an intersection senses its lanes.</summary>
@@ -57,6 +63,8 @@ public sealed record SumoScenarioConfig
     public SensingKind Sensing { get; init; } = SensingKind.Detectors;
     /// <summary>Adds lane:ID:arriving (vehicles reaching the stop line within one step) and phase:green_s to the observation (vehicles sensing only).</summary>
     public bool ObserveArrivals { get; init; }
+    /// <summary>Adds lane:ID:outgoing, the vehicles within range on each outgoing lane (what the pressure reward and max-pressure use), to the observation.</summary>
+    public bool ObserveOutgoing { get; init; }
     public double Gamma { get; init; } = 0.99;
     /// <summary>Green time of each phase in the `fixed` baseline's cycle.</summary>
     public double FixedGreenS { get; init; } = 20;
@@ -115,6 +123,7 @@ public sealed record SumoScenarioConfig
             "reward" => this with { Reward = ParseReward(value) },
             "sensing" => this with { Sensing = ParseSensing(value) },
             "observe_arrivals" => this with { ObserveArrivals = value switch { "true" => true, "false" => false, _ => throw new SumoException($"'observe_arrivals' must be true or false, got '{value}'") } },
+            "observe_outgoing" => this with { ObserveOutgoing = value switch { "true" => true, "false" => false, _ => throw new SumoException($"'observe_outgoing' must be true or false, got '{value}'") } },
             "gamma" => this with { Gamma = NonNegative(key, value) },
             "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
             "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
@@ -144,7 +153,8 @@ public sealed record SumoScenarioConfig
         "queue" => RewardKind.Queue,
         "wait" => RewardKind.Wait,
         "delay" => RewardKind.Delay,
-        _ => throw new SumoException($"reward must be 'queue', 'wait' or 'delay', got '{value}'"),
+        "pressure" => RewardKind.Pressure,
+        _ => throw new SumoException($"reward must be 'queue', 'wait', 'delay' or 'pressure', got '{value}'"),
     };
 
     static SensingKind ParseSensing(string value) => value switch

@@ -5,8 +5,8 @@ using static MarlEdge.Trainer.Deep.Nets.Scalars;
 namespace MarlEdge.Trainer.Deep.Learners;
 
 /// <summary>
-/// MA2QL (Su, Zhou and Lu 2022) with DQN agents. Agents take turns: during agent i's turn the others act greedily with frozen
-/// networks, so agent i faces a stationary MDP and its DQN updates (DeepIql's equations) approach a best response; with best
+/// MA2QL (Su, Zhou and Lu 2022) with DQN agents. Agents take turns: during agent i's turn the others act with frozen
+/// networks (greedily, or with FrozenExplore ε-greedily at an ε held fixed over the turn), so agent i faces a stationary MDP and its DQN updates (DeepIql's equations) approach a best response; with best
 /// responses every turn the joint policy climbs to a Nash equilibrium. The learner explores with an ε schedule that restarts
 /// each turn, and its replay holds only the current turn's data (older data was collected against other partners).
 /// The schedule — turn k belongs to agent k mod N and lasts TurnLength environment steps — depends only on the shared step
@@ -30,10 +30,13 @@ public sealed class DeepMa2ql : DeepIql
     int LearnerOf(long step) => (int)(TurnOf(step) % _allAgents);
     bool Learns(int localAgent, long step) => Task.FirstAgent + localAgent == LearnerOf(step);
 
-    /// <summary>The learning agent explores with ε decaying over ExplorationFraction of its turn; frozen agents act greedily.</summary>
+    /// <summary>
+    /// The learning agent explores with ε decaying over ExplorationFraction of its turn. Frozen agents act greedily, or with
+    /// FrozenExplore at the run's ε as of the turn's first step, constant within the turn (a fixed behaviour policy).
+    /// </summary>
     protected override double ExplorationOf(int agent, long step)
     {
-        if (!Learns(agent, step)) return 0;
+        if (!Learns(agent, step)) return Options.Ma2ql.FrozenExplore ? Epsilon(TurnOf(step) * _turnLength) : 0;
         var q = Options.Q;
         double intoTurn = step - TurnOf(step) * _turnLength, span = Math.Max(1, q.ExplorationFraction * _turnLength);
         return q.EpsilonEnd + (q.EpsilonStart - q.EpsilonEnd) * Math.Max(0, 1 - intoTurn / span);

@@ -29,7 +29,11 @@ public sealed record QOptions(int BufferSize = 20000, int BatchSize = 64, int Up
 /// <param name="TurnLength">environment steps per turn (0: the budget split into Rounds rounds of one turn per agent)</param>
 /// <param name="Rounds">rounds of turns when TurnLength is 0</param>
 /// <param name="UpdatesPerTurnStep">gradient updates of the learning agent per synchronous step in its turn</param>
-public sealed record Ma2qlDeepOptions(long TurnLength = 0, int Rounds = 4, int UpdatesPerTurnStep = 1);
+/// <param name="FrozenExplore">frozen agents (not learning this turn) act ε-greedily with the run's ε schedule taken at the
+/// turn's first step and held for the whole turn (so the learner's partners stay stationary); false: they act greedily. The
+/// deep MA2QL of the paper collects data with every agent's ε-greedy behaviour policy (PyMARL's action selector); greedy
+/// frozen agents with still-untrained networks can hold one action forever, which deadlocks a SUMO grid without teleporting</param>
+public sealed record Ma2qlDeepOptions(long TurnLength = 0, int Rounds = 4, int UpdatesPerTurnStep = 1, bool FrozenExplore = false);
 
 /// <param name="Lambda">λ of the transition loss λ·Qss(s, f) − ||f − s'||², before scaling by 1/mean|Qss|</param>
 public sealed record I2qDeepOptions(double Lambda = 0.1);

@@ -24,7 +24,7 @@ public sealed class RescoBenchCommand : ICommand
 
     public string Help => """
         usage: marl resco-bench [--episodes N] [--learners iql,ippo] [--seeds K] [--scenarios grid4x4,arterial4x4]
-                                [--resco DIR] [--out DIR] [--set K=V,...] [--no-baselines] [--json]
+                                [--resco DIR] [--out DIR] [--set K=V,...] [--scenario-set K=V,...] [--no-baselines] [--json]
                marl resco-bench --replot --out DIR
 
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
@@ -38,6 +38,8 @@ public sealed class RescoBenchCommand : ICommand
           --learners     deep learners (default iql,ippo; any of iql, ma2ql, i2q, ippo, dpo, mdpo)
           --seeds K      training seeds per learner (default 1); the table shows means and K
           --set K=V,...  deep learner settings (as marl train --set), for every learner
+          --scenario-set K=V,...  scenario overrides appended to every scenario's spec (as in sumo:DIR,reward=pressure),
+                         for the baselines and the learners; the table then says which
           --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
           --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
           --json         print the result object instead of the table
@@ -52,6 +54,7 @@ public sealed class RescoBenchCommand : ICommand
         var scenarios = List(args.String("scenarios") ?? "grid4x4,arterial4x4");
         string? resco = args.String("resco");
         string? set = args.String("set");
+        string? scenarioSet = args.String("scenario-set");
         string outDir = args.String("out") ?? Path.Combine(RepoRoot(), "runs", "resco-bench");
         bool json = args.Flag("json"), baselines = !args.Flag("no-baselines");
         bool replot = args.Flag("replot");
@@ -61,6 +64,12 @@ public sealed class RescoBenchCommand : ICommand
             if (!DeepOptions.Algorithms.Contains(l)) throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)})");
         foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);      // refuse a bad --set before hours of SUMO
         resco ??= SumoBenchCommand.DefaultRescoFolder() ?? throw new UsageException("cannot find ../shared/scenarios/resco next to the repository; pass --resco DIR");
+        string SpecOf(string name) => $"sumo:{Path.Combine(resco, name)},route={name}_1" + (string.IsNullOrEmpty(scenarioSet) ? "" : "," + scenarioSet);
+        foreach (string name in scenarios)                                           // refuse a bad folder or --scenario-set up front
+        {
+            if (!Directory.Exists(Path.Combine(resco, name))) throw new UsageException($"scenario folder not found: {Path.Combine(resco, name)}");
+            SumoScenario.Resolve(SpecOf(name));
+        }
         Directory.CreateDirectory(outDir);
 
         var total = Stopwatch.StartNew();
@@ -70,7 +79,7 @@ public sealed class RescoBenchCommand : ICommand
         {
             string folder = Path.Combine(resco, name);
             if (!Directory.Exists(folder)) throw new UsageException($"scenario folder not found: {folder}");
-            string spec = $"sumo:{folder},route={name}_1";
+            string spec = SpecOf(name);
             var scenario = SumoScenario.Resolve(spec);
             Log($"{name}: SUMO alone and {(baselines ? "the four baselines" : "no baselines")}");
             var baseRows = new List<string[]>();
@@ -134,11 +143,12 @@ public sealed class RescoBenchCommand : ICommand
             ["seeds"] = seeds,
             ["learners"] = new JsonArray(learners.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
             ["options"] = set ?? "",
+            ["scenario_set"] = scenarioSet ?? "",
             ["wall_minutes"] = Math.Round(total.Elapsed.TotalMinutes, 1),
             ["scenarios"] = report,
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        string table = Markdown(rows, episodes);
+        string table = Markdown(rows, episodes) + (string.IsNullOrEmpty(scenarioSet) ? "" : $"\nScenario overrides: `{scenarioSet}`.\n");
         AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.md"), table);
         Console.WriteLine(json ? result.ToJsonString() : table);
         return 0;

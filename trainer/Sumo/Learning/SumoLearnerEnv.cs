@@ -76,7 +76,8 @@ public sealed class SumoLearnerEnv : IParallelEnv
         if (feature.StartsWith("lane:", StringComparison.Ordinal))
         {
             if (feature.EndsWith(":queue", StringComparison.Ordinal)) return (float)config.ObsScaleQueue;
-            if (feature.EndsWith(":approaching", StringComparison.Ordinal) || feature.EndsWith(":arriving", StringComparison.Ordinal)) return (float)config.ObsScaleApproaching;
+            if (feature.EndsWith(":approaching", StringComparison.Ordinal) || feature.EndsWith(":arriving", StringComparison.Ordinal)
+                || feature.EndsWith(":outgoing", StringComparison.Ordinal)) return (float)config.ObsScaleApproaching;
             if (feature.EndsWith(":wait", StringComparison.Ordinal)) return (float)config.ObsScaleWait;
         }
         if (feature == SumoEnv.GreenTimeFeature) return GreenTimeScale;

@@ -34,11 +34,14 @@ public static class SumoTraining
     /// Deep defaults on SUMO: one environment copy (one SUMO process), no greedy test episodes during training, and for the
     /// Q-learners RESCO's IDQN settings (resco_benchmark/config/agent_config.py and main.py, github.com/Pi-Star-Lab/RESCO):
     /// minibatch 32, replay 10,000 per agent, target copy every 500 updates, ε from 1 to 0 linearly over 80% of the budget.
+    /// MA2QL's frozen agents keep exploring (Ma2qlDeepOptions.FrozenExplore): greedy untrained agents hold one phase and,
+    /// without teleporting (RESCO's setting), lock the grid for good.
     /// </summary>
     public static DeepOptions DefaultOptions => DeepOptions.Default with
     {
         Common = DeepOptions.Default.Common with { Envs = 1, EvalEpisodes = 0, CurvePoints = 100 },
         Q = DeepOptions.Default.Q with { BatchSize = 32, BufferSize = 10000, TargetEvery = 500, EpsilonEnd = 0, ExplorationFraction = 0.8 },
+        Ma2ql = DeepOptions.Default.Ma2ql with { FrozenExplore = true },
     };
 
     /// <summary>
