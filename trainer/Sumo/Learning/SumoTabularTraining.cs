@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using MarlEdge.Shared.Games;
+using MarlEdge.Shared.IO;
+using MarlEdge.Trainer.Cli;
+using MarlEdge.Trainer.Runs;
+using MarlEdge.Trainer.Tabular;
+
+namespace MarlEdge.Trainer.Sumo.Learning;
+
+/// <summary>One agent's greedy table in a tabular SUMO run's policy.json: its discretization and the action per state.</summary>
+public sealed record SumoTabularAgentPolicy(
+    [property: JsonPropertyName("states")] PhaseQueueStates States,
+    [property: JsonPropertyName("greedy_action")] int[] GreedyAction,
+    [property: JsonPropertyName("visited_states")] int VisitedStates);
+
+/// <summary>policy.json of a tabular SUMO run.</summary>
+public sealed record SumoTabularPolicy(
+    [property: JsonPropertyName("scenario")] string Scenario,
+    [property: JsonPropertyName("algo")] string Algo,
+    [property: JsonPropertyName("agents")] IReadOnlyList<SumoTabularAgentPolicy> Agents);
+
+/// <summary>
+/// `./marl train --tabular --env sumo:...`: the tabular learners of the foundation issue (IQL, MA2QL, I2Q, IPPO, DPO) on a
+/// SUMO scenario. Each intersection is one agent whose state is its own <see cref="PhaseQueueStates"/> (current phase and
+/// the binned queue each green phase serves) and whose reward is its own, scaled by the scenario's reward_scale; an
+/// episode's end is a truncation (a one-hour horizon, not a terminal state). The run folder holds config.json,
+/// episodes.csv (as deep SUMO runs), curve.png, policy.json (each agent's discretization and greedy action per state),
+/// and after the greedy evaluation on a held-out seed tripinfo.xml and summary.json. A tabular run keeps its tables in
+/// memory only: a run whose SUMO dies leaves config.json and episodes.csv consistent, and starts again from step 0.
+/// </summary>
+public static class SumoTabularTraining
+{
+    const string Kind = "sumo-tabular";
+
+    public static JsonObject Start(RunFolder folder, string env, string algo, LearnerOptions options, long steps, int seed, bool quiet)
+    {
+        var scenario = SumoScenario.Resolve(env);
+        Traci.SumoBinary.Locate(null);
+        Directory.CreateDirectory(folder.Path);
+        var config = new Dictionary<string, object>(options.For(algo)) { ["kind"] = Kind, ["scenario"] = scenario.Config };
+        folder.WriteConfig(new RunConfig(env, algo, seed, steps, true, $"sumo-tabular-{algo}-seed{seed}-{DateTime.UtcNow:yyyyMMddTHHmmssZ}",
+            DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), config));
+        File.Delete(folder.PolicyPath);
+        File.Delete(folder.SummaryPath);
+
+        var log = new List<SumoTrainingEpisode>();
+        SumoTabularPolicy policy;
+        using (var sumo = new SumoEnv(scenario))
+        {
+            int n = sumo.Agents.Count;
+            var states = new PhaseQueueStates[n];
+            var resolved = new ResolvedPhaseQueueStates[n];
+            var agents = new TabularAgent[n];
+            for (int i = 0; i < n; i++)
+            {
+                states[i] = PhaseQueueStates.For(sumo.Intersections[i], sumo.Agents[i].Observation);
+                resolved[i] = states[i].Resolve(sumo.Agents[i].Observation.FeatureNames);
+                agents[i] = options.Create(algo, new AgentTask(i, n, states[i].Count, sumo.Agents[i].Action.Count, sumo.Gamma, steps, (ulong)seed));
+            }
+            var visited = states.Select(s => new bool[s.Count]).ToArray();
+            var observations = sumo.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+            var rewards = new float[n];
+            var joint = new JointAction(sumo.Agents);
+            int[] s = new int[n], s2 = new int[n];
+            float rewardScale = (float)scenario.Config.RewardScale;
+            double episodeReturn = 0, lastEnd = 0;
+            var clock = Stopwatch.StartNew();
+
+            using var progress = new ProgressLine($"train tabular {algo} on SUMO", steps, quiet);
+            bool needReset = true;
+            for (long step = 0; step < steps; step++)
+            {
+                if (needReset)
+                {
+                    sumo.Reset(step == 0 ? seed : null, observations);
+                    for (int i = 0; i < n; i++) s[i] = resolved[i].StateIndex(observations[i]);
+                    needReset = false;
+                }
+                for (int i = 0; i < n; i++)
+                {
+                    joint.Discrete[i] = agents[i].Act(s[i], step);
+                    visited[i][s[i]] = true;
+                }
+                var result = sumo.Step(joint, observations, rewards);
+                for (int i = 0; i < n; i++)
+                {
+                    s2[i] = resolved[i].StateIndex(observations[i]);
+                    // each agent learns from its own (o_i, a_i, r_i, o_i') only
+                    agents[i].Observe(new Experience(s[i], joint.Discrete[i], rewards[i] * rewardScale, s2[i], result.Terminated, result.Truncated, step));
+                }
+                episodeReturn += rewards[0] * rewardScale;
+                (s, s2) = (s2, s);
+                if (result.Terminated || result.Truncated)
+                {
+                    double now = clock.Elapsed.TotalSeconds;
+                    log.Add(new SumoTrainingEpisode(log.Count, step + 1, sumo.LastEpisode!, now - lastEnd));
+                    lastEnd = now;
+                    SumoTraining.WriteEpisodes(folder, log);
+                    progress.Report(step + 1, episodeReturn);
+                    episodeReturn = 0;
+                    needReset = true;
+                }
+            }
+            progress.Done();
+            foreach (var agent in agents) agent.Finish();
+            policy = new SumoTabularPolicy(scenario.Name, algo, Enumerable.Range(0, n)
+                .Select(i => new SumoTabularAgentPolicy(states[i], GreedyTable(agents[i], states[i].Count, sumo.Agents[i].Action.Count), visited[i].Count(v => v)))
+                .ToArray());
+        }
+        AtomicFile.WriteAllText(folder.PolicyPath, JsonSerializer.Serialize(policy, new JsonSerializerOptions { WriteIndented = false }) + "\n");
+        CurvePlot.Write(folder.CurvePath, $"tabular {algo} on {scenario.Name} (seed {seed})", "training episode", "average delay (s, RESCO's definition)",
+            [("training episode avg_delay", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray())]);
+
+        var summary = Evaluate(folder, env, algo, seed, steps, episodes: 1);
+        summary["training_episodes"] = log.Count;
+        summary["states_per_agent"] = new JsonArray(policy.Agents.Select(a => (JsonNode)JsonValue.Create(a.States.Count)).ToArray());
+        summary["visited_states_per_agent"] = new JsonArray(policy.Agents.Select(a => (JsonNode)JsonValue.Create(a.VisitedStates)).ToArray());
+        if (log.Count > 0)
+        {
+            summary["train_wall_seconds_per_episode"] = Math.Round(log.Average(e => e.WallSeconds), 3);
+            summary["train_last_avg_delay"] = Math.Round(log[^1].Metrics.AvgDelay, 4);
+        }
+        AtomicFile.WriteAllText(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return summary;
+    }
+
+    /// <summary>The learned policy's most probable action in every state (ties to the lowest index, as the learners break them).</summary>
+    static int[] GreedyTable(TabularAgent agent, int states, int actions)
+    {
+        var table = new int[states];
+        var probs = new double[actions];
+        for (int s = 0; s < states; s++)
+        {
+            agent.WritePolicy(s, probs);
+            int best = 0;
+            for (int a = 1; a < actions; a++) if (probs[a] > probs[best]) best = a;
+            table[s] = best;
+        }
+        return table;
+    }
+
+    /// <summary>Reads policy.json, checked against the scenario's agents and features.</summary>
+    static (SumoTabularPolicy Policy, ResolvedPhaseQueueStates[] States) ReadPolicy(RunFolder folder, SumoEnv sumo)
+    {
+        if (!File.Exists(folder.PolicyPath)) throw new UsageException($"{folder.PolicyPath} is missing: the tabular run has not finished training");
+        SumoTabularPolicy policy;
+        try { policy = JsonSerializer.Deserialize<SumoTabularPolicy>(File.ReadAllText(folder.PolicyPath)) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new UsageException($"{folder.PolicyPath} is malformed: {e.Message.Split('\n')[0]}"); }
+        if (policy.Agents is null || policy.Agents.Count != sumo.Agents.Count)
+            throw new UsageException($"{folder.PolicyPath} has {policy.Agents?.Count ?? 0} agents, the scenario {sumo.Agents.Count}");
+        var resolved = new ResolvedPhaseQueueStates[policy.Agents.Count];
+        for (int i = 0; i < resolved.Length; i++)
+        {
+            var a = policy.Agents[i];
+            if (a.States.AgentId != sumo.Agents[i].Id) throw new UsageException($"{folder.PolicyPath}: agent {i} is '{a.States.AgentId}', the scenario's is '{sumo.Agents[i].Id}'");
+            if (a.GreedyAction is null || a.GreedyAction.Length != a.States.Count || a.GreedyAction.Any(x => x < 0 || x >= sumo.Agents[i].Action.Count))
+                throw new UsageException($"{folder.PolicyPath}: agent '{a.States.AgentId}' needs {a.States.Count} greedy actions in 0..{sumo.Agents[i].Action.Count - 1}");
+            try { resolved[i] = a.States.Resolve(sumo.Agents[i].Observation.FeatureNames); }
+            catch (SumoException e) { throw new UsageException($"{folder.PolicyPath}: {e.Message}"); }
+        }
+        return (policy, resolved);
+    }
+
+    /// <summary>
+    /// Greedy evaluation of a tabular SUMO run: every agent looks its own state up in its own table, for whole episodes
+    /// from the evaluation seeds training never uses; tripinfo.xml of the last one lands in the run folder.
+    /// </summary>
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes)
+    {
+        var scenario = SumoScenario.Resolve(env);
+        using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
+        var (policy, states) = ReadPolicy(folder, sumo);
+        int n = sumo.Agents.Count;
+        var observations = sumo.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
+        var rewards = new float[n];
+        var joint = new JointAction(sumo.Agents);
+        var results = new List<(TripInfoMetrics Metrics, double Wall)>();
+        for (int e = 0; e < episodes; e++)
+        {
+            var clock = Stopwatch.StartNew();
+            sumo.Reset(SumoEval.EvalSeedBase + e, observations);
+            do
+                for (int i = 0; i < n; i++) joint.Discrete[i] = policy.Agents[i].GreedyAction[states[i].StateIndex(observations[i])];
+            while (!sumo.Step(joint, observations, rewards).Done);
+            results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
+        }
+        var summary = SumoEval.Summary(env, algo, seed, steps, results);
+        summary["tabular"] = true;
+        summary["tripinfo"] = sumo.TripInfoPath;
+        return summary;
+    }
+}
