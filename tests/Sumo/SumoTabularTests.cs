@@ -133,4 +133,42 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
         double random = sumo.LastEpisode!.AvgDelay;
         Assert.True(learned < 0.8 * random, $"tabular IQL {learned:F1} s against random {random:F1} s");
     }
+
+    [Fact]
+    public void Resume_after_a_checkpoint_ends_where_an_uninterrupted_run_ends()
+    {
+        string whole = scenario.NewRunFolder(), cut = scenario.NewRunFolder();
+        string[] train(string run) => ["train", "--env", scenario.GridSpec(), "--algo", "ma2ql", "--tabular", "--steps", "720", "--seed", "2", "--out", run, "--quiet"];
+        foreach (string run in new[] { whole, cut })
+        {
+            int c = Cli(train(run), out _, out string e);
+            Assert.True(c == 0, e);
+        }
+        Assert.True(File.Exists(Path.Combine(cut, "checkpoint.bin")));   // after episode 10 of 12
+        // As if SUMO had died in episode 12: its outputs are gone, episodes.csv still lists episode 11.
+        foreach (string f in new[] { "summary.json", "tripinfo.xml", "policy.json" }) File.Delete(Path.Combine(cut, f));
+        var lines = File.ReadAllLines(Path.Combine(cut, "episodes.csv"));
+        File.WriteAllLines(Path.Combine(cut, "episodes.csv"), lines[..^1]);
+        int code = Cli(["train", "--resume", cut, "--quiet"], out string resumed, out string err);
+        Assert.True(code == 0, err);
+        Assert.Equal(File.ReadAllText(Path.Combine(whole, "policy.json")), File.ReadAllText(Path.Combine(cut, "policy.json")));
+        string Csv(string run) => string.Join("\n", File.ReadAllLines(Path.Combine(run, "episodes.csv")).Select(l => l[..l.LastIndexOf(',')]));
+        Assert.Equal(Csv(whole), Csv(cut));
+        using var doc = JsonDocument.Parse(resumed);
+        Assert.Equal(12, doc.RootElement.GetProperty("training_episodes").GetInt32());
+    }
+
+    [Fact]
+    public void A_corrupt_checkpoint_is_named_in_one_line()
+    {
+        string run = scenario.NewRunFolder();
+        Assert.Equal(0, Cli(["train", "--env", scenario.GridSpec(), "--algo", "iql", "--tabular", "--steps", "660", "--out", run, "--quiet"], out _, out _));
+        string cp = Path.Combine(run, "checkpoint.bin");
+        var bytes = File.ReadAllBytes(cp);
+        File.WriteAllBytes(cp, bytes[..(bytes.Length / 2)]);
+        int code = Cli(["train", "--resume", run, "--quiet"], out _, out string err);
+        Assert.Equal(2, code);
+        Assert.Contains("checkpoint.bin is corrupt", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
 }

@@ -27,7 +27,8 @@ public sealed class TrainCommand : ICommand
                          (TorchSharp networks per agent, batched; see trainer/Deep), which also write networks/agent-<i>.onnx,
                          deep.json and, with --set CheckpointEvery=N, checkpoint.bin
           --share-params deep only: one network shared by all agents (off by default: every agent has its own)
-          --resume DIR   deep only: continue the run in DIR from its last checkpoint; it ends where an uninterrupted run ends
+          --resume DIR   deep runs, and tabular runs on sumo: continue the run in DIR from its last checkpoint; it ends
+                         where an uninterrupted run ends
           --steps N      environment steps (≥ 0); on sumo: one step is one decision of every signal (step_length_s),
                          so one-hour episodes of 10 s steps are 360 steps each
                          sumo: one SUMO process (deep: Envs=1); the run folder also gets episodes.csv (each training
@@ -46,6 +47,7 @@ public sealed class TrainCommand : ICommand
         {
             bool q = args.Flag("quiet");
             args.RejectUnknown();
+            if (Sumo.Learning.SumoTabularTraining.IsTabularSumoRun(resume)) { Console.WriteLine(Sumo.Learning.SumoTabularTraining.Resume(new RunFolder(resume), q).ToJsonString()); return 0; }
             if (Sumo.Learning.SumoTraining.IsSumoRun(resume)) { Console.WriteLine(Sumo.Learning.SumoTraining.Resume(new RunFolder(resume), q).ToJsonString()); return 0; }
             Console.WriteLine(JsonSerializer.Serialize(Deep.Training.DeepRun.Resume(new RunFolder(resume), q)));
             return 0;
@@ -68,7 +70,7 @@ public sealed class TrainCommand : ICommand
             {
                 if (share) throw new UsageException("--share-params applies to deep learners only");
                 var tabularOptions = LearnerOptions.Default.With(algo, set);
-                Console.WriteLine(Sumo.Learning.SumoTabularTraining.Start(new RunFolder(outDir), env, algo, tabularOptions, steps, seed, quiet).ToJsonString());
+                Console.WriteLine(Sumo.Learning.SumoTabularTraining.Start(new RunFolder(outDir), env, algo, tabularOptions, steps, seed, quiet, set).ToJsonString());
                 return 0;
             }
             var sumoOptions = Sumo.Learning.SumoTraining.OptionsFor(env, algo, set);

@@ -25,6 +25,12 @@ public abstract class TabularAgent(AgentTask task)
     /// <summary>Called once when training ends, for learners that finish work lazily.</summary>
     public virtual void Finish() { }
 
+    /// <summary>Writes everything the agent has learned and its random state, so a resumed run continues exactly.</summary>
+    public virtual void WriteState(BinaryWriter w) => AgentStateIo.Write(w, Rng);
+
+    /// <summary>Reads back what <see cref="WriteState"/> wrote, into an agent made for the same task.</summary>
+    public virtual void ReadState(BinaryReader r) => Rng = AgentStateIo.ReadRng(r);
+
     /// <summary>Index of the largest value; ties go to the lowest index, so every agent breaks them the same way.</summary>
     protected static int Argmax(ReadOnlySpan<double> values)
     {

@@ -96,7 +96,7 @@ public sealed class RescoBenchCommand : ICommand
                     Log($"{name}: training {Label(algo)}, seed {seed}, {episodes} episodes ({steps} steps) into {runFolder.Path}");
                     var clock = Stopwatch.StartNew();
                     var summary = TabularAlgo(algo) is string tabular
-                        ? SumoTabularTraining.Start(runFolder, spec, tabular, Tabular.LearnerOptions.Default.With(tabular, set), steps, seed, quiet: true)
+                        ? SumoTabularTraining.Start(runFolder, spec, tabular, Tabular.LearnerOptions.Default.With(tabular, set), steps, seed, quiet: true, set)
                         : SumoTraining.Start(runFolder, spec, algo, SumoTraining.OptionsFor(spec, algo, set), steps, seed, false, quiet: true);
                     var log = SumoTraining.ReadEpisodes(runFolder);
                     Log($"{name}: {Label(algo)} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");

@@ -17,6 +17,9 @@ public sealed record SumoTabularAgentPolicy(
     [property: JsonPropertyName("greedy_action")] int[] GreedyAction,
     [property: JsonPropertyName("visited_states")] int VisitedStates);
 
+/// <summary>tabular-run.json: everything a resume needs.</summary>
+public sealed record TabularSumoRunFile(string Env, string Algo, int Seed, long Steps, string Set);
+
 /// <summary>policy.json of a tabular SUMO run.</summary>
 public sealed record SumoTabularPolicy(
     [property: JsonPropertyName("scenario")] string Scenario,
@@ -29,14 +32,24 @@ public sealed record SumoTabularPolicy(
 /// the binned queue each green phase serves) and whose reward is its own, scaled by the scenario's reward_scale; an
 /// episode's end is a truncation (a one-hour horizon, not a terminal state). The run folder holds config.json,
 /// episodes.csv (as deep SUMO runs), curve.png, policy.json (each agent's discretization and greedy action per state),
-/// and after the greedy evaluation on a held-out seed tripinfo.xml and summary.json. A tabular run keeps its tables in
-/// memory only: a run whose SUMO dies leaves config.json and episodes.csv consistent, and starts again from step 0.
+/// tabular-run.json (what a resume needs), checkpoint.bin (every agent's tables and random state, every 10 episodes), and
+/// after the greedy evaluation on a held-out seed tripinfo.xml and summary.json. A run whose SUMO dies leaves the last
+/// checkpoint and episodes.csv consistent: `./marl train --resume DIR` continues and ends where an uninterrupted run ends.
 /// </summary>
 public static class SumoTabularTraining
 {
     const string Kind = "sumo-tabular";
+    public const string RunFile = "tabular-run.json", CheckpointFile = "checkpoint.bin";
 
-    public static JsonObject Start(RunFolder folder, string env, string algo, LearnerOptions options, long steps, int seed, bool quiet)
+    /// <summary>A checkpoint after every this many training episodes, so a run whose SUMO dies resumes from at most that far back.</summary>
+    public const int CheckpointEveryEpisodes = 10;
+
+    static readonly byte[] Magic = "MARLTAB1"u8.ToArray();
+
+    /// <summary>Whether a run folder holds a tabular run on a sumo: environment.</summary>
+    public static bool IsTabularSumoRun(string folder) => File.Exists(Path.Combine(folder, RunFile));
+
+    public static JsonObject Start(RunFolder folder, string env, string algo, LearnerOptions options, long steps, int seed, bool quiet, string? set = null)
     {
         var scenario = SumoScenario.Resolve(env);
         Traci.SumoBinary.Locate(null);
@@ -44,10 +57,28 @@ public static class SumoTabularTraining
         var config = new Dictionary<string, object>(options.For(algo)) { ["kind"] = Kind, ["scenario"] = scenario.Config };
         folder.WriteConfig(new RunConfig(env, algo, seed, steps, true, $"sumo-tabular-{algo}-seed{seed}-{DateTime.UtcNow:yyyyMMddTHHmmssZ}",
             DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), config));
-        File.Delete(folder.PolicyPath);
-        File.Delete(folder.SummaryPath);
+        var file = new TabularSumoRunFile(env, algo, seed, steps, set ?? "");
+        AtomicFile.WriteAllText(Path.Combine(folder.Path, RunFile), JsonSerializer.Serialize(file, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        foreach (string f in new[] { folder.PolicyPath, folder.SummaryPath, Path.Combine(folder.Path, CheckpointFile), Path.Combine(folder.Path, SumoTraining.EpisodesFile) })
+            File.Delete(f);
+        return Execute(folder, file, options, quiet);
+    }
 
-        var log = new List<SumoTrainingEpisode>();
+    /// <summary>`./marl train --resume DIR` on a tabular SUMO run: continues from checkpoint.bin (or from step 0 without one) and ends where an uninterrupted run ends.</summary>
+    public static JsonObject Resume(RunFolder folder, bool quiet)
+    {
+        string path = Path.Combine(folder.Path, RunFile);
+        TabularSumoRunFile file;
+        try { file = JsonSerializer.Deserialize<TabularSumoRunFile>(File.ReadAllText(path)) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new UsageException($"{path} is malformed: {e.Message.Split('\n')[0]}"); }
+        return Execute(folder, file, LearnerOptions.Default.With(file.Algo, file.Set), quiet);
+    }
+
+    static JsonObject Execute(RunFolder folder, TabularSumoRunFile file, LearnerOptions options, bool quiet)
+    {
+        var (env, algo, seed, steps) = (file.Env, file.Algo, file.Seed, file.Steps);
+        var scenario = SumoScenario.Resolve(env);
+        var log = SumoTraining.ReadEpisodes(folder);
         SumoTabularPolicy policy;
         using (var sumo = new SumoEnv(scenario))
         {
@@ -62,6 +93,10 @@ public static class SumoTabularTraining
                 agents[i] = options.Create(algo, new AgentTask(i, n, states[i].Count, sumo.Agents[i].Action.Count, sumo.Gamma, steps, (ulong)seed));
             }
             var visited = states.Select(s => new bool[s.Count]).ToArray();
+            long start = ReadCheckpoint(folder, agents, visited);
+            log.RemoveAll(e => e.Step > start);     // episodes after the checkpoint run again
+            SumoTraining.WriteEpisodes(folder, log);
+
             var observations = sumo.Agents.Select(a => new float[a.Observation.Dim]).ToArray();
             var rewards = new float[n];
             var joint = new JointAction(sumo.Agents);
@@ -72,11 +107,11 @@ public static class SumoTabularTraining
 
             using var progress = new ProgressLine($"train tabular {algo} on SUMO", steps, quiet);
             bool needReset = true;
-            for (long step = 0; step < steps; step++)
+            for (long step = start; step < steps; step++)
             {
                 if (needReset)
                 {
-                    sumo.Reset(step == 0 ? seed : null, observations);
+                    sumo.Reset(Deep.Training.VecEnv.EpisodeSeed(seed, 0, log.Count), observations);   // episode k's seed, as the deep trainer's
                     for (int i = 0; i < n; i++) s[i] = resolved[i].StateIndex(observations[i]);
                     needReset = false;
                 }
@@ -99,6 +134,7 @@ public static class SumoTabularTraining
                     double now = clock.Elapsed.TotalSeconds;
                     log.Add(new SumoTrainingEpisode(log.Count, step + 1, sumo.LastEpisode!, now - lastEnd));
                     lastEnd = now;
+                    if (log.Count % CheckpointEveryEpisodes == 0 && step + 1 < steps) WriteCheckpoint(folder, step + 1, agents, visited);
                     SumoTraining.WriteEpisodes(folder, log);
                     progress.Report(step + 1, episodeReturn);
                     episodeReturn = 0;
@@ -111,7 +147,7 @@ public static class SumoTabularTraining
                 .Select(i => new SumoTabularAgentPolicy(states[i], GreedyTable(agents[i], states[i].Count, sumo.Agents[i].Action.Count), visited[i].Count(v => v)))
                 .ToArray());
         }
-        AtomicFile.WriteAllText(folder.PolicyPath, JsonSerializer.Serialize(policy, new JsonSerializerOptions { WriteIndented = false }) + "\n");
+        AtomicFile.WriteAllText(folder.PolicyPath, JsonSerializer.Serialize(policy) + "\n");
         CurvePlot.Write(folder.CurvePath, $"tabular {algo} on {scenario.Name} (seed {seed})", "training episode", "average delay (s, RESCO's definition)",
             [("training episode avg_delay", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray())]);
 
@@ -126,6 +162,49 @@ public static class SumoTabularTraining
         }
         AtomicFile.WriteAllText(folder.SummaryPath, summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return summary;
+    }
+
+    /// <summary>checkpoint.bin: the step, then per agent its visited states and its full learning state (atomically replaced).</summary>
+    static void WriteCheckpoint(RunFolder folder, long step, TabularAgent[] agents, bool[][] visited)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(step);
+            w.Write(agents.Length);
+            for (int i = 0; i < agents.Length; i++)
+            {
+                AgentStateIo.Write(w, visited[i]);
+                agents[i].WriteState(w);
+            }
+        }
+        AtomicFile.WriteAllBytes(Path.Combine(folder.Path, CheckpointFile), buffer.ToArray());
+    }
+
+    /// <summary>Loads checkpoint.bin into freshly made agents and returns its step (0 when there is none).</summary>
+    static long ReadCheckpoint(RunFolder folder, TabularAgent[] agents, bool[][] visited)
+    {
+        string path = Path.Combine(folder.Path, CheckpointFile);
+        if (!File.Exists(path)) return 0;
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path));
+            if (!r.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic)) throw new InvalidDataException("not a tabular checkpoint");
+            long step = r.ReadInt64();
+            if (r.ReadInt32() != agents.Length) throw new InvalidDataException("its agent count differs from the scenario's");
+            for (int i = 0; i < agents.Length; i++)
+            {
+                AgentStateIo.ReadInto(r, visited[i]);
+                agents[i].ReadState(r);
+            }
+            if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
+            return step;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or ArgumentException)
+        {
+            throw new UsageException($"{path} is corrupt ({e.Message}): delete it to train from step 0");
+        }
     }
 
     /// <summary>The learned policy's most probable action in every state (ties to the lowest index, as the learners break them).</summary>
