@@ -107,7 +107,7 @@ public static class SumoEval
         try
         {
             var summary = config.Tabular
-                ? SumoTabularTraining.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes)
+                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes)
                 : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
