@@ -28,36 +28,26 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
     }
 
     [Fact]
-    public void State_index_is_the_phase_and_each_phase_queue_bin_from_the_named_features()
+    public void State_index_is_the_phase_the_longest_queued_phase_and_both_queue_bins_from_the_named_features()
     {
         var x = new PhaseQueueStates("tls", ["phase:0:GGrr", "phase:1:rrGG"], [["lane:a:queue"], ["lane:b:queue", "lane:c:queue"]], [1f, 3f, 7f]);
-        Assert.Equal(2 * 4 * 4, x.Count);
+        Assert.Equal(2 * 2 * 4 * 4, x.Count);
         string[] names = ["lane:a:queue", "lane:b:queue", "lane:c:queue", "phase:0:GGrr", "phase:1:rrGG"];
         var r = x.Resolve(names);
-        Assert.Equal(0, r.StateIndex([0, 0, 0, 1, 0]));
-        Assert.Equal(1, r.StateIndex([0, 0, 0, 0, 1]));                    // phase 1, both queues empty
-        Assert.Equal(0 + 2 * (2 + 4 * 3), r.StateIndex([3, 5, 4, 1, 0]));   // phase 0: a=3 → bin 2; b+c=9 → bin 3
-        Assert.Equal(1 + 2 * (1 + 4 * 1), r.StateIndex([2, 1, 1, 0, 1]));   // a=2 → bin 1; b+c=2 → bin 1
-        var seen = new HashSet<int>();
+        int S(int c, int m, int binM, int binC) => c + 2 * (m + 2 * (binM + 4 * binC));
+        Assert.Equal(S(0, 0, 0, 0), r.StateIndex([0, 0, 0, 1, 0]));
+        Assert.Equal(S(1, 0, 0, 0), r.StateIndex([0, 0, 0, 0, 1]));   // phase 1 green, all empty (ties to phase 0)
+        Assert.Equal(S(0, 1, 3, 2), r.StateIndex([3, 5, 4, 1, 0]));   // green 0 with 3 queued; phase 1 longest with 9
+        Assert.Equal(S(1, 0, 1, 1), r.StateIndex([2, 1, 1, 0, 1]));   // green 1 with 2 queued; phase 0 ties at 2, lowest index
+        int Bin(int q) => q >= 7 ? 3 : q >= 3 ? 2 : q >= 1 ? 1 : 0;
         for (int a = 0; a < 9; a++)
             for (int b = 0; b < 9; b++)
-                for (int p = 0; p < 2; p++)
+                for (int c = 0; c < 2; c++)
                 {
-                    int s = r.StateIndex([a, b, 0, 1 - p, p]);
-                    Assert.InRange(s, 0, x.Count - 1);
-                    seen.Add(s);
+                    int m = b > a ? 1 : 0, qm = Math.Max(a, b), qc = c == 0 ? a : b;
+                    Assert.Equal(S(c, m, Bin(qm), Bin(qc)), r.StateIndex([a, b / 2, b - b / 2, 1 - c, c]));
                 }
-        Assert.Equal(x.Count, seen.Count);   // every state is reachable, none collide
         Assert.Throws<SumoException>(() => x.Resolve(names[1..]));
-    }
-
-    [Fact]
-    public void More_green_phases_get_fewer_levels_and_the_table_stays_bounded()
-    {
-        Assert.Equal(3, PhaseQueueStates.EdgesFor(4).Length);   // 4 · 4^4 = 1024 states
-        Assert.Equal(2, PhaseQueueStates.EdgesFor(8).Length);   // 8 · 3^8 = 52,488
-        Assert.Single(PhaseQueueStates.EdgesFor(12));           // 12 · 2^12 = 49,152
-        Assert.Throws<SumoException>(() => PhaseQueueStates.EdgesFor(14));
     }
 
     [Theory]

@@ -5,10 +5,12 @@ namespace MarlEdge.Trainer.Sumo.Learning;
 
 /// <summary>
 /// The discretized observation a tabular learner gets at one intersection, built only from that intersection's own named
-/// detector features: the current green phase, and for every green phase the queue on the lanes it serves (the sum of their
-/// <c>lane:ID:queue</c> features), cut into Levels bins by Edges. State = phase + P · Σ_k bin_k · Levels^k, so there are
-/// P · Levels^P states for P green phases. A device can build the same index from its loop detectors, since every input is
-/// a feature of the observation spec.
+/// detector features. For each green phase k its queue q_k is the sum of the <c>lane:ID:queue</c> features of the lanes it
+/// serves. The state is (c, m, bin(q_m), bin(q_c)): the current green phase c, the phase m with the longest queue (ties
+/// to the lowest index), and the binned queues of m and of c, with bins cut by Edges (default: empty, 1–2, 3–6, 7+
+/// vehicles). That is P² · Levels² states for P green phases (1,024 for RESCO grid4x4's 8 phases): small enough to be
+/// visited within 100 one-hour episodes, and rich enough to express longest-queue-first and when to hold a green. A
+/// device can build the same index from its loop detectors, since every input is a feature of the observation spec.
 /// </summary>
 public sealed record PhaseQueueStates(
     [property: JsonPropertyName("agent_id")] string AgentId,
@@ -16,23 +18,12 @@ public sealed record PhaseQueueStates(
     [property: JsonPropertyName("phase_queue_features")] IReadOnlyList<IReadOnlyList<string>> PhaseQueueFeatures,
     [property: JsonPropertyName("edges")] IReadOnlyList<float> Edges)
 {
-    /// <summary>The most states one agent's table may have; more green phases get fewer queue levels.</summary>
-    public const int MaxStates = 65_536;
+    /// <summary>Queue bin edges in vehicles: empty, 1–2, 3–6, 7 or more.</summary>
+    public static readonly float[] DefaultEdges = [1f, 3f, 7f];
 
     [JsonIgnore] public int Phases => PhaseFeatures.Count;
     [JsonIgnore] public int Levels => Edges.Count + 1;
-    [JsonIgnore] public int Count => checked(Phases * (int)Math.Pow(Levels, Phases));
-
-    /// <summary>
-    /// Bin edges by the number of levels the table size allows: 4 levels (empty, 1–2, 3–6, 7+ queued vehicles), else 3
-    /// (empty, 1–4, 5+), else 2 (empty or not).
-    /// </summary>
-    public static float[] EdgesFor(int phases)
-    {
-        foreach (var edges in new[] { new[] { 1f, 3f, 7f }, new[] { 1f, 5f }, new[] { 1f } })
-            if (phases * Math.Pow(edges.Length + 1, phases) <= MaxStates) return edges;
-        throw new SumoException($"an intersection with {phases} green phases has too many states for a table ({phases}·2^{phases} > {MaxStates}); train a deep learner");
-    }
+    [JsonIgnore] public int Count => checked(Phases * Phases * Levels * Levels);
 
     /// <summary>The discretization of one agent from its observation spec and its intersection's phase-to-lane map.</summary>
     public static PhaseQueueStates For(Intersection x, ObservationSpec spec)
@@ -42,7 +33,7 @@ public sealed record PhaseQueueStates(
         var queues = x.PhaseIncomingLanes
             .Select(slots => (IReadOnlyList<string>)slots.Select(s => Require(names, $"lane:{x.IncomingLanes[s].Id}:queue", x.TlsId)).ToArray())
             .ToArray();
-        return new PhaseQueueStates(x.TlsId, phases, queues, EdgesFor(phases.Length));
+        return new PhaseQueueStates(x.TlsId, phases, queues, DefaultEdges);
     }
 
     static string Require(IReadOnlyList<string> names, string feature, string tls) =>
@@ -68,19 +59,26 @@ public sealed class ResolvedPhaseQueueStates(int[] phaseFeatures, int[][] phaseQ
 {
     public int StateIndex(ReadOnlySpan<float> observation)
     {
-        int phase = 0;
-        for (int k = 1; k < phaseFeatures.Length; k++)
-            if (observation[phaseFeatures[k]] > observation[phaseFeatures[phase]]) phase = k;
-        int levels = edges.Length + 1, code = 0, weight = 1;
-        foreach (var lanes in phaseQueueFeatures)
+        int phases = phaseFeatures.Length, current = 0;
+        for (int k = 1; k < phases; k++)
+            if (observation[phaseFeatures[k]] > observation[phaseFeatures[current]]) current = k;
+        int longest = 0;
+        float longestQueue = -1, currentQueue = 0;
+        for (int k = 0; k < phases; k++)
         {
             float queue = 0;
-            foreach (int f in lanes) queue += observation[f];
-            int bin = 0;
-            while (bin < edges.Length && queue >= edges[bin]) bin++;
-            code += bin * weight;
-            weight *= levels;
+            foreach (int f in phaseQueueFeatures[k]) queue += observation[f];
+            if (queue > longestQueue) { longest = k; longestQueue = queue; }
+            if (k == current) currentQueue = queue;
         }
-        return phase + phaseFeatures.Length * code;
+        int levels = edges.Length + 1;
+        return current + phases * (longest + phases * (Bin(longestQueue) + levels * Bin(currentQueue)));   // (c, m, bin q_m, bin q_c)
+    }
+
+    int Bin(float queue)
+    {
+        int bin = 0;
+        while (bin < edges.Length && queue >= edges[bin]) bin++;
+        return bin;
     }
 }
