@@ -45,7 +45,9 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
                 for (int c = 0; c < 2; c++)
                 {
                     int m = b > a ? 1 : 0, qm = Math.Max(a, b), qc = c == 0 ? a : b;
-                    Assert.Equal(S(c, m, Bin(qm), Bin(qc)), r.StateIndex([a, b / 2, b - b / 2, 1 - c, c]));
+                    int state = r.StateIndex([a, b / 2, b - b / 2, 1 - c, c]);
+                    Assert.Equal(S(c, m, Bin(qm), Bin(qc)), state);
+                    Assert.Equal(m, r.LongestQueuedPhase(state));
                 }
         Assert.Throws<SumoException>(() => x.Resolve(names[1..]));
     }
@@ -73,10 +75,12 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
             int states = a.GetProperty("greedy_action").GetArrayLength();
             int visited = a.GetProperty("visited_states").GetInt32();
             Assert.InRange(visited, 2, Math.Min(states, 120));   // the phase changed at least once; at most one new state per step
+            Assert.Equal(visited, a.GetProperty("greedy_action").EnumerateArray().Count(x => x.GetInt32() >= 0));   // -1 marks the others
         }
 
         using var summary = JsonDocument.Parse(trained);
         Assert.True(summary.RootElement.GetProperty("tabular").GetBoolean());
+        Assert.InRange(summary.RootElement.GetProperty("eval_unvisited_state_share").GetDouble(), 0, 1);
         Assert.True(summary.RootElement.GetProperty("throughput").GetDouble() > 0);
         File.Delete(Path.Combine(run, "tripinfo.xml"));
         code = Cli(["eval", "--run", run, "--json"], out string evaluated, out err);
@@ -102,9 +106,8 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
     public void Tabular_iql_learns_to_beat_a_uniformly_random_controller_on_the_lopsided_grid()
     {
         // A random policy keeps switching (yellow and all-red every few steps) and serves the heavy west-east flow half the
-        // time; after 40 training episodes the greedy tables must lose clearly less time per vehicle. γ = 0.9 (RESCO
-        // grid4x4's scenario setting): with γ = 0.99 the Q-values of tried actions sink far below the zero of untried
-        // ones, and the greedy table picks untried actions (77 s at evaluation against 29 s in the last training episode).
+        // time; after 40 training episodes the greedy tables must lose clearly less time per vehicle. γ = 0.9, RESCO
+        // grid4x4's scenario setting.
         string run = scenario.NewRunFolder();
         int code = Cli(["train", "--env", scenario.GridSpec(",gamma=0.9"), "--algo", "iql", "--tabular", "--steps", "2400", "--out", run, "--quiet"], out string trained, out string err);
         Assert.True(code == 0, err);

@@ -22,6 +22,12 @@ public abstract class TabularAgent(AgentTask task)
     /// <summary>The learned policy's action probabilities in a state (greedy learners write a one-hot row).</summary>
     public abstract void WritePolicy(int state, Span<double> probs);
 
+    /// <summary>
+    /// How much the agent prefers each action in a state, for callers that pick among a subset (a sampled environment's
+    /// greedy table takes the best action tried in training). Q-learners write Q(s, ·); the default is the policy.
+    /// </summary>
+    public virtual void WritePreferences(int state, Span<double> values) => WritePolicy(state, values);
+
     /// <summary>Called once when training ends, for learners that finish work lazily.</summary>
     public virtual void Finish() { }
 

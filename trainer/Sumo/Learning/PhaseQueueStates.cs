@@ -75,6 +75,9 @@ public sealed class ResolvedPhaseQueueStates(int[] phaseFeatures, int[][] phaseQ
         return current + phases * (longest + phases * (Bin(longestQueue) + levels * Bin(currentQueue)));   // (c, m, bin q_m, bin q_c)
     }
 
+    /// <summary>The phase with the longest queue that a state index encodes (its m).</summary>
+    public int LongestQueuedPhase(int state) => state / phaseFeatures.Length % phaseFeatures.Length;
+
     int Bin(float queue)
     {
         int bin = 0;

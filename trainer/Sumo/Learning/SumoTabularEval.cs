@@ -11,7 +11,7 @@ namespace MarlEdge.Trainer.Sumo.Learning;
 /// <summary>One agent's greedy table in a tabular SUMO run's policy.json: its discretization and the action per state.</summary>
 public sealed record SumoTabularAgentPolicy(
     [property: JsonPropertyName("states")] PhaseQueueStates States,
-    [property: JsonPropertyName("greedy_action")] int[] GreedyAction,
+    [property: JsonPropertyName("greedy_action")] int[] GreedyAction,   // -1: never acted in during training
     [property: JsonPropertyName("visited_states")] int VisitedStates);
 
 /// <summary>policy.json of a tabular SUMO run.</summary>
@@ -22,7 +22,8 @@ public sealed record SumoTabularPolicy(
 
 /// <summary>
 /// Greedy evaluation of a tabular SUMO run (`./marl eval --run DIR`, and the end of training): every agent looks its own
-/// state up in its own table in policy.json.
+/// state up in its own table in policy.json; in a state it never acted in during training it serves its longest-queued
+/// phase, and eval_unvisited_state_share in the summary says how often that happened.
 /// </summary>
 public static class SumoTabularEval
 {
@@ -40,8 +41,8 @@ public static class SumoTabularEval
         {
             var a = policy.Agents[i];
             if (a.States.AgentId != sumo.Agents[i].Id) throw new UsageException($"{folder.PolicyPath}: agent {i} is '{a.States.AgentId}', the scenario's is '{sumo.Agents[i].Id}'");
-            if (a.GreedyAction is null || a.GreedyAction.Length != a.States.Count || a.GreedyAction.Any(x => x < 0 || x >= sumo.Agents[i].Action.Count))
-                throw new UsageException($"{folder.PolicyPath}: agent '{a.States.AgentId}' needs {a.States.Count} greedy actions in 0..{sumo.Agents[i].Action.Count - 1}");
+            if (a.GreedyAction is null || a.GreedyAction.Length != a.States.Count || a.GreedyAction.Any(x => x < -1 || x >= sumo.Agents[i].Action.Count))
+                throw new UsageException($"{folder.PolicyPath}: agent '{a.States.AgentId}' needs {a.States.Count} greedy actions in -1..{sumo.Agents[i].Action.Count - 1}");
             try { resolved[i] = a.States.Resolve(sumo.Agents[i].Observation.FeatureNames); }
             catch (SumoException e) { throw new UsageException($"{folder.PolicyPath}: {e.Message}"); }
         }
@@ -62,17 +63,25 @@ public static class SumoTabularEval
         var rewards = new float[n];
         var joint = new JointAction(sumo.Agents);
         var results = new List<(TripInfoMetrics Metrics, double Wall)>();
+        long decisions = 0, unvisited = 0;
         for (int e = 0; e < episodes; e++)
         {
             var clock = Stopwatch.StartNew();
             sumo.Reset(SumoEval.EvalSeedBase + e, observations);
             do
-                for (int i = 0; i < n; i++) joint.Discrete[i] = policy.Agents[i].GreedyAction[states[i].StateIndex(observations[i])];
+                for (int i = 0; i < n; i++)
+                {
+                    int state = states[i].StateIndex(observations[i]), action = policy.Agents[i].GreedyAction[state];
+                    decisions++;
+                    if (action < 0) { unvisited++; action = states[i].LongestQueuedPhase(state); }   // a state training never met
+                    joint.Discrete[i] = action;
+                }
             while (!sumo.Step(joint, observations, rewards).Done);
             results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
         }
         var summary = SumoEval.Summary(env, algo, seed, steps, results);
         summary["tabular"] = true;
+        summary["eval_unvisited_state_share"] = Math.Round((double)unvisited / Math.Max(1, decisions), 4);
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
     }

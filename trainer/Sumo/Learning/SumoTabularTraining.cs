@@ -80,8 +80,8 @@ public static class SumoTabularTraining
                 resolved[i] = states[i].Resolve(sumo.Agents[i].Observation.FeatureNames);
                 agents[i] = options.Create(algo, new AgentTask(i, n, states[i].Count, sumo.Agents[i].Action.Count, sumo.Gamma, steps, (ulong)seed));
             }
-            var visited = states.Select(s => new bool[s.Count]).ToArray();
-            long start = ReadCheckpoint(folder, agents, visited);
+            var tried = Enumerable.Range(0, n).Select(i => new bool[states[i].Count * sumo.Agents[i].Action.Count]).ToArray();   // (s, a_i) played
+            long start = ReadCheckpoint(folder, agents, tried);
             log.RemoveAll(e => e.Step > start);     // episodes after the checkpoint run again
             SumoTraining.WriteEpisodes(folder, log);
 
@@ -106,7 +106,7 @@ public static class SumoTabularTraining
                 for (int i = 0; i < n; i++)
                 {
                     joint.Discrete[i] = agents[i].Act(s[i], step);
-                    visited[i][s[i]] = true;
+                    tried[i][s[i] * sumo.Agents[i].Action.Count + joint.Discrete[i]] = true;
                 }
                 var result = sumo.Step(joint, observations, rewards);
                 for (int i = 0; i < n; i++)
@@ -122,7 +122,7 @@ public static class SumoTabularTraining
                     double now = clock.Elapsed.TotalSeconds;
                     log.Add(new SumoTrainingEpisode(log.Count, step + 1, sumo.LastEpisode!, now - lastEnd));
                     lastEnd = now;
-                    if (log.Count % CheckpointEveryEpisodes == 0 && step + 1 < steps) WriteCheckpoint(folder, step + 1, agents, visited);
+                    if (log.Count % CheckpointEveryEpisodes == 0 && step + 1 < steps) WriteCheckpoint(folder, step + 1, agents, tried);
                     SumoTraining.WriteEpisodes(folder, log);
                     progress.Report(step + 1, episodeReturn);
                     episodeReturn = 0;
@@ -132,7 +132,11 @@ public static class SumoTabularTraining
             progress.Done();
             foreach (var agent in agents) agent.Finish();
             policy = new SumoTabularPolicy(scenario.Name, algo, Enumerable.Range(0, n)
-                .Select(i => new SumoTabularAgentPolicy(states[i], GreedyTable(agents[i], states[i].Count, sumo.Agents[i].Action.Count), visited[i].Count(v => v)))
+                .Select(i =>
+                {
+                    var table = GreedyTable(agents[i], tried[i], states[i].Count, sumo.Agents[i].Action.Count);
+                    return new SumoTabularAgentPolicy(states[i], table, table.Count(a => a >= 0));
+                })
                 .ToArray());
         }
         AtomicFile.WriteAllText(folder.PolicyPath, JsonSerializer.Serialize(policy) + "\n");
@@ -152,8 +156,8 @@ public static class SumoTabularTraining
         return summary;
     }
 
-    /// <summary>checkpoint.bin: the step, then per agent its visited states and its full learning state (atomically replaced).</summary>
-    static void WriteCheckpoint(RunFolder folder, long step, TabularAgent[] agents, bool[][] visited)
+    /// <summary>checkpoint.bin: the step, then per agent the (state, action) pairs it played and its full learning state (atomically replaced).</summary>
+    static void WriteCheckpoint(RunFolder folder, long step, TabularAgent[] agents, bool[][] tried)
     {
         using var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
@@ -163,7 +167,7 @@ public static class SumoTabularTraining
             w.Write(agents.Length);
             for (int i = 0; i < agents.Length; i++)
             {
-                AgentStateIo.Write(w, visited[i]);
+                AgentStateIo.Write(w, tried[i]);
                 agents[i].WriteState(w);
             }
         }
@@ -171,7 +175,7 @@ public static class SumoTabularTraining
     }
 
     /// <summary>Loads checkpoint.bin into freshly made agents and returns its step (0 when there is none).</summary>
-    static long ReadCheckpoint(RunFolder folder, TabularAgent[] agents, bool[][] visited)
+    static long ReadCheckpoint(RunFolder folder, TabularAgent[] agents, bool[][] tried)
     {
         string path = Path.Combine(folder.Path, CheckpointFile);
         if (!File.Exists(path)) return 0;
@@ -183,7 +187,7 @@ public static class SumoTabularTraining
             if (r.ReadInt32() != agents.Length) throw new InvalidDataException("its agent count differs from the scenario's");
             for (int i = 0; i < agents.Length; i++)
             {
-                AgentStateIo.ReadInto(r, visited[i]);
+                AgentStateIo.ReadInto(r, tried[i]);
                 agents[i].ReadState(r);
             }
             if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
@@ -195,16 +199,22 @@ public static class SumoTabularTraining
         }
     }
 
-    /// <summary>The learned policy's most probable action in every state (ties to the lowest index, as the learners break them).</summary>
-    static int[] GreedyTable(TabularAgent agent, int states, int actions)
+    /// <summary>
+    /// The greedy table: in every state the action the agent prefers most among those it tried there in training (ties to
+    /// the lowest index). A Q-learner's untried actions keep their initial 0, which beats every tried action when the
+    /// rewards are costs, so they are not candidates. A state the agent never acted in gets -1: at evaluation it serves
+    /// its longest-queued phase (<see cref="ResolvedPhaseQueueStates.LongestQueuedPhase"/>), and the summary counts how often.
+    /// </summary>
+    static int[] GreedyTable(TabularAgent agent, bool[] tried, int states, int actions)
     {
         var table = new int[states];
-        var probs = new double[actions];
+        var values = new double[actions];
         for (int s = 0; s < states; s++)
         {
-            agent.WritePolicy(s, probs);
-            int best = 0;
-            for (int a = 1; a < actions; a++) if (probs[a] > probs[best]) best = a;
+            agent.WritePreferences(s, values);
+            int best = -1;
+            for (int a = 0; a < actions; a++)
+                if (tried[s * actions + a] && (best < 0 || values[a] > values[best])) best = a;
             table[s] = best;
         }
         return table;
