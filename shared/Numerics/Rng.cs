@@ -8,6 +8,15 @@ public struct Rng
 {
     ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>The generator's four state words, for checkpoints; <see cref="FromState"/> restores them.</summary>
+    public readonly ulong[] State() => [_s0, _s1, _s2, _s3];
+
+    public static Rng FromState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 4 || (state[0] | state[1] | state[2] | state[3]) == 0) throw new ArgumentException("an Rng state is four words, not all zero");
+        return new Rng { _s0 = state[0], _s1 = state[1], _s2 = state[2], _s3 = state[3] };
+    }
+
     public Rng(ulong seed, ulong stream = 0)
     {
         ulong x = seed ^ (stream * 0xD1B54A32D192ED03UL);

@@ -88,15 +88,6 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
     }
 
     [Fact]
-    public void Tabular_learners_on_sumo_are_refused_with_one_line()
-    {
-        int code = Cli(["train", "--env", scenario.GridSpec(), "--algo", "iql", "--tabular", "--steps", "10", "--out", scenario.NewRunFolder()], out _, out string stderr);
-        Assert.Equal(2, code);
-        Assert.Contains("deep learner", stderr);
-        Assert.Single(stderr.Trim().Split('\n'));
-    }
-
-    [Fact]
     public void Train_on_a_net_without_lights_exits_2_with_one_line()
     {
         int code = Cli(["train", "--env", $"sumo:{scenario.NoLightsFolder}", "--algo", "iql", "--steps", "10", "--out", scenario.NewRunFolder()], out _, out string stderr);

@@ -22,16 +22,19 @@ public sealed class TrainCommand : ICommand
           --env SPEC     the environment:
         {Deep.Envs.DeepEnvs.SpecHelp}
           --algo NAME    iql, ma2ql, i2q, ippo or dpo
-          --tabular      tabular learners (one-hot observations of a tabular game); without it, the deep learners
+          --tabular      tabular learners (one-hot observations of a tabular game; on sumo each intersection's state is its
+                         current phase and the binned queue each green phase serves, see PhaseQueueStates); without it, the deep learners
                          (TorchSharp networks per agent, batched; see trainer/Deep), which also write networks/agent-<i>.onnx,
                          deep.json and, with --set CheckpointEvery=N, checkpoint.bin
           --share-params deep only: one network shared by all agents (off by default: every agent has its own)
-          --resume DIR   deep only: continue the run in DIR from its last checkpoint; it ends where an uninterrupted run ends
+          --resume DIR   deep runs, and tabular runs on sumo: continue the run in DIR from its last checkpoint; it ends
+                         where an uninterrupted run ends
           --steps N      environment steps (≥ 0); on sumo: one step is one decision of every signal (step_length_s),
                          so one-hour episodes of 10 s steps are 360 steps each
-                         sumo: deep learners only, one SUMO process (Envs=1); the run folder also gets episodes.csv
-                         (each training episode's avg_delay, throughput, ...), networks/observation.json (feature scales)
-                         and tripinfo.xml of a final greedy episode; summary.json holds RESCO's metrics
+                         sumo: one SUMO process (deep: Envs=1); the run folder also gets episodes.csv (each training
+                         episode's avg_delay, throughput, ...), networks/observation.json (deep: feature scales) or
+                         policy.json (tabular: each agent's discretization and greedy table) and tripinfo.xml of a final
+                         greedy episode; summary.json holds RESCO's metrics
           --seed S       random seed (default 0); the same seed gives the same run
           --out DIR      the run folder: config.json, metrics.csv, summary.json, curve.png, policy.json
           --set K=V,...  override learner settings by name, e.g. --set Rounds=8,Growth=1.3 (MA2QL)
@@ -44,6 +47,7 @@ public sealed class TrainCommand : ICommand
         {
             bool q = args.Flag("quiet");
             args.RejectUnknown();
+            if (Sumo.Learning.SumoTabularTraining.IsTabularSumoRun(resume)) { Console.WriteLine(Sumo.Learning.SumoTabularTraining.Resume(new RunFolder(resume), q).ToJsonString()); return 0; }
             if (Sumo.Learning.SumoTraining.IsSumoRun(resume)) { Console.WriteLine(Sumo.Learning.SumoTraining.Resume(new RunFolder(resume), q).ToJsonString()); return 0; }
             Console.WriteLine(JsonSerializer.Serialize(Deep.Training.DeepRun.Resume(new RunFolder(resume), q)));
             return 0;
@@ -62,7 +66,13 @@ public sealed class TrainCommand : ICommand
         bool share = args.Flag("share-params");
         if (Sumo.SumoScenario.IsSumoSpec(env))
         {
-            if (tabular) throw new UsageException("tabular learners need discretized observations, which SUMO scenarios do not offer yet: train a deep learner (drop --tabular)");
+            if (tabular)
+            {
+                if (share) throw new UsageException("--share-params applies to deep learners only");
+                var tabularOptions = LearnerOptions.Default.With(algo, set);
+                Console.WriteLine(Sumo.Learning.SumoTabularTraining.Start(new RunFolder(outDir), env, algo, tabularOptions, steps, seed, quiet, set).ToJsonString());
+                return 0;
+            }
             var sumoOptions = Sumo.Learning.SumoTraining.OptionsFor(env, algo, set);
             Console.WriteLine(Sumo.Learning.SumoTraining.Start(new RunFolder(outDir), env, algo, sumoOptions, steps, seed, share, quiet).ToJsonString());
             return 0;

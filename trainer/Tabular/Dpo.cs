@@ -37,6 +37,9 @@ public sealed class Dpo(AgentTask task, PolicyGradientOptions options, DpoOption
         foreach (int s in states) AddKlGradient(s, -penalty * scale, gradient);
     }
 
+    public override void WriteState(BinaryWriter w) { base.WriteState(w); w.Write(_beta1); w.Write(_beta2); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); _beta1 = r.ReadDouble(); _beta2 = r.ReadDouble(); }
+
     protected override void AfterUpdate(ReadOnlySpan<int> states)
     {
         double kl = MeanKl(states);

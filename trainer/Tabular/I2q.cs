@@ -48,6 +48,32 @@ public sealed class I2q : TabularAgent
 
     Span<double> Q(int s) => _q.AsSpan(s * Task.NumActions, Task.NumActions);
 
+    public override void WriteState(BinaryWriter w)
+    {
+        base.WriteState(w);
+        _moves.WriteState(w); _ownMoves.WriteState(w);
+        AgentStateIo.Write(w, _qss); AgentStateIo.Write(w, _firstAction);
+        AgentStateIo.Write(w, _q); AgentStateIo.Write(w, _moveValue); AgentStateIo.Write(w, _actionValue); AgentStateIo.Write(w, _terminal);
+        w.Write(_nextSweep);
+        w.Write(_episode.Count);
+        foreach (var e in _episode)
+        {
+            w.Write(e.State); w.Write(e.Action); w.Write(e.Reward); w.Write(e.NextState); w.Write(e.Terminated); w.Write(e.Truncated); w.Write(e.Step);
+        }
+    }
+
+    public override void ReadState(BinaryReader r)
+    {
+        base.ReadState(r);
+        _moves.ReadState(r); _ownMoves.ReadState(r);
+        AgentStateIo.ReadInto(r, _qss); AgentStateIo.ReadInto(r, _firstAction);
+        AgentStateIo.ReadInto(r, _q); AgentStateIo.ReadInto(r, _moveValue); AgentStateIo.ReadInto(r, _actionValue); AgentStateIo.ReadInto(r, _terminal);
+        _nextSweep = r.ReadInt64();
+        _episode.Clear();
+        for (int k = r.ReadInt32(); k > 0; k--)
+            _episode.Add(new Experience(r.ReadInt32(), r.ReadInt32(), r.ReadDouble(), r.ReadInt32(), r.ReadBoolean(), r.ReadBoolean(), r.ReadInt64()));
+    }
+
     public override int Act(int state, long step)
     {
         // Optimism for untried own actions: each is tried once before anything else.

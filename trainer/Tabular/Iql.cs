@@ -36,6 +36,11 @@ public sealed class Iql(AgentTask task, IqlOptions options) : TabularAgent(task)
 
     public override void WritePolicy(int state, Span<double> probs) => OneHot(Argmax(Q(state)), probs);
 
+    public override void WritePreferences(int state, Span<double> values) => Q(state).CopyTo(values);
+
+    public override void WriteState(BinaryWriter w) { base.WriteState(w); AgentStateIo.Write(w, _q); }
+    public override void ReadState(BinaryReader r) { base.ReadState(r); AgentStateIo.ReadInto(r, _q); }
+
     /// <summary>The raw update, exposed for the throughput benchmark.</summary>
     public void Update(int s, int a, double r, int s2, bool terminated) =>
         Observe(new Experience(s, a, r, s2, terminated, false, 0));

@@ -139,6 +139,22 @@ public sealed class Ma2ql : TabularAgent
         }
     }
 
+    public override void WriteState(BinaryWriter w)
+    {
+        base.WriteState(w);
+        AgentStateIo.Write(w, _q); AgentStateIo.Write(w, _policy); AgentStateIo.Write(w, _terminal);
+        w.Write(_hadTurn); w.Write(_rewardScale);
+        _data.WriteState(w);
+    }
+
+    public override void ReadState(BinaryReader r)
+    {
+        base.ReadState(r);
+        AgentStateIo.ReadInto(r, _q); AgentStateIo.ReadInto(r, _policy); AgentStateIo.ReadInto(r, _terminal);
+        _hadTurn = r.ReadBoolean(); _rewardScale = r.ReadDouble();
+        _data.ReadState(r);
+    }
+
     public override void WritePolicy(int state, Span<double> probs)
     {
         if (_hadTurn) OneHot(_policy[state], probs);

@@ -57,6 +57,24 @@ public abstract class SoftmaxPolicyAgent : TabularAgent
 
     public override void WritePolicy(int state, Span<double> probs) => Pi(state).CopyTo(probs);
 
+    public override void WriteState(BinaryWriter w)
+    {
+        base.WriteState(w);
+        foreach (var a in new[] { Logits, _value, _probs, _oldProbs, _gradient, _adamM, _adamV, _r, _advantage, _return, _criticSum }) AgentStateIo.Write(w, a);
+        foreach (var a in new[] { _s, _a, _s2, _criticCount }) AgentStateIo.Write(w, a);
+        AgentStateIo.Write(w, _terminated); AgentStateIo.Write(w, _done);
+        w.Write(_adamStep); w.Write(_count);
+    }
+
+    public override void ReadState(BinaryReader r)
+    {
+        base.ReadState(r);
+        foreach (var a in new[] { Logits, _value, _probs, _oldProbs, _gradient, _adamM, _adamV, _r, _advantage, _return, _criticSum }) AgentStateIo.ReadInto(r, a);
+        foreach (var a in new[] { _s, _a, _s2, _criticCount }) AgentStateIo.ReadInto(r, a);
+        AgentStateIo.ReadInto(r, _terminated); AgentStateIo.ReadInto(r, _done);
+        _adamStep = r.ReadInt64(); _count = r.ReadInt32();
+    }
+
     public override void Observe(in Experience e)
     {
         _s[_count] = e.State; _a[_count] = e.Action; _r[_count] = e.Reward; _s2[_count] = e.NextState;

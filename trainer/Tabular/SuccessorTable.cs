@@ -72,6 +72,18 @@ public sealed class SuccessorTable(int rows, bool keyByReward = false)
     public int Link(int row, int entry) => _link[row][entry];
     public void SetLink(int row, int entry, int link) => _link[row][entry] = link;
 
+    public void WriteState(BinaryWriter w)
+    {
+        AgentStateIo.Write(w, _next); AgentStateIo.Write(w, _outcomeReward); AgentStateIo.Write(w, _count);
+        AgentStateIo.Write(w, _link); AgentStateIo.Write(w, _rewardSum); AgentStateIo.Write(w, _length); AgentStateIo.Write(w, _visits);
+    }
+
+    public void ReadState(BinaryReader r)
+    {
+        AgentStateIo.ReadInto(r, _next); AgentStateIo.ReadInto(r, _outcomeReward); AgentStateIo.ReadInto(r, _count);
+        AgentStateIo.ReadInto(r, _link); AgentStateIo.ReadInto(r, _rewardSum); AgentStateIo.ReadInto(r, _length); AgentStateIo.ReadInto(r, _visits);
+    }
+
     public void Clear()
     {
         Array.Clear(_length);

@@ -22,8 +22,20 @@ public abstract class TabularAgent(AgentTask task)
     /// <summary>The learned policy's action probabilities in a state (greedy learners write a one-hot row).</summary>
     public abstract void WritePolicy(int state, Span<double> probs);
 
+    /// <summary>
+    /// How much the agent prefers each action in a state, for callers that pick among a subset (a sampled environment's
+    /// greedy table takes the best action tried in training). Q-learners write Q(s, ·); the default is the policy.
+    /// </summary>
+    public virtual void WritePreferences(int state, Span<double> values) => WritePolicy(state, values);
+
     /// <summary>Called once when training ends, for learners that finish work lazily.</summary>
     public virtual void Finish() { }
+
+    /// <summary>Writes everything the agent has learned and its random state, so a resumed run continues exactly.</summary>
+    public virtual void WriteState(BinaryWriter w) => AgentStateIo.Write(w, Rng);
+
+    /// <summary>Reads back what <see cref="WriteState"/> wrote, into an agent made for the same task.</summary>
+    public virtual void ReadState(BinaryReader r) => Rng = AgentStateIo.ReadRng(r);
 
     /// <summary>Index of the largest value; ties go to the lowest index, so every agent breaks them the same way.</summary>
     protected static int Argmax(ReadOnlySpan<double> values)

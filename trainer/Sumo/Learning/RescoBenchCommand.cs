@@ -13,13 +13,13 @@ namespace MarlEdge.Trainer.Sumo.Learning;
 
 /// <summary>
 /// `./marl resco-bench`: issue 6's table. On each RESCO scenario (route NAME_1): SUMO alone, the four baselines, then each
-/// deep learner trained for N one-hour episodes per seed and evaluated greedily on one held-out seed; RESCO's metrics,
+/// learner (deep, or tabular on discretized observations) trained for N one-hour episodes per seed and evaluated greedily on one held-out seed; RESCO's metrics,
 /// the number of seeds and the coupling cost of training and evaluation; learning curves as PNG.
 /// </summary>
 public sealed class RescoBenchCommand : ICommand
 {
     public string Name => "resco-bench";
-    public string Summary => "train deep learners on RESCO grid4x4/arterial4x4 and print the table with the four baselines";
+    public string Summary => "train learners on RESCO grid4x4/arterial4x4 and print the table with the four baselines";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "no-baselines", "replot" };
 
     public string Help => """
@@ -28,16 +28,18 @@ public sealed class RescoBenchCommand : ICommand
                marl resco-bench --replot --out DIR
 
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
-        static, fixed, maxpressure and greedy (seed 0), then trains each deep learner for N one-hour episodes with seeds
+        static, fixed, maxpressure and greedy (seed 0), then trains each learner for N one-hour episodes with seeds
         0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for one episode on a seed that
         training never uses. Prints one row per controller: avg_delay (RESCO's delay: timeLoss + departDelay of every
         trip, unfinished ones included, plus end - scheduled depart of each vehicle that never departed), time_loss
         (completed trips' mean timeLoss), depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
         per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour.
           --episodes N   training episodes per learner and seed (default 100, RESCO's budget for IDQN)
-          --learners     deep learners (default iql,ippo; any of iql, ma2ql, i2q, ippo, dpo, mdpo)
+          --learners     learners (default iql,ippo): deep iql, ma2ql, i2q, ippo, dpo, mdpo, or tabular ones as
+                         tabular-iql, tabular-ma2ql, tabular-i2q, tabular-ippo, tabular-dpo (marl train --tabular)
           --seeds K      training seeds per learner (default 1); the table shows means and K
-          --set K=V,...  deep learner settings (as marl train --set), for every learner
+          --set K=V,...  learner settings (as marl train --set), for every learner (deep ones and tabular ones separately
+                         refuse names they do not have, so give --set only with learners of one kind)
           --scenario-set K=V,...  scenario overrides appended to every scenario's spec (as in sumo:DIR,reward=pressure),
                          for the baselines and the learners; the table then says which
           --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
@@ -61,8 +63,11 @@ public sealed class RescoBenchCommand : ICommand
         args.RejectUnknown();
         if (replot) return Replot(outDir);
         foreach (string l in learners)
-            if (!DeepOptions.Algorithms.Contains(l)) throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)})");
-        foreach (string l in learners) SumoTraining.DefaultOptions.With(l, set);      // refuse a bad --set before hours of SUMO
+            if (!(TabularAlgo(l) is string t ? Tabular.LearnerOptions.Algorithms.Contains(t) : DeepOptions.Algorithms.Contains(l)))
+                throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)}; tabular: {string.Join(", ", Tabular.LearnerOptions.Algorithms.Select(a => TabularPrefix + a))})");
+        foreach (string l in learners)                                                // refuse a bad --set before hours of SUMO
+            if (TabularAlgo(l) is string t) Tabular.LearnerOptions.Default.With(t, set);
+            else SumoTraining.DefaultOptions.With(l, set);
         resco ??= SumoBenchCommand.DefaultRescoFolder() ?? throw new UsageException("cannot find ../shared/scenarios/resco next to the repository; pass --resco DIR");
         string SpecOf(string name) => $"sumo:{Path.Combine(resco, name)},route={name}_1" + (string.IsNullOrEmpty(scenarioSet) ? "" : "," + scenarioSet);
         foreach (string name in scenarios)                                           // refuse a bad folder or --scenario-set up front
@@ -96,13 +101,14 @@ public sealed class RescoBenchCommand : ICommand
                 for (int seed = 0; seed < seeds; seed++)
                 {
                     var runFolder = new RunFolder(Path.Combine(outDir, name, $"{algo}-seed{seed}"));
-                    var options = SumoTraining.OptionsFor(spec, algo, set);
                     long steps = (long)scenario.Config.DecisionsPerEpisode * episodes;
-                    Log($"{name}: training deep {algo}, seed {seed}, {episodes} episodes ({steps} steps) into {runFolder.Path}");
+                    Log($"{name}: training {Label(algo)}, seed {seed}, {episodes} episodes ({steps} steps) into {runFolder.Path}");
                     var clock = Stopwatch.StartNew();
-                    var summary = SumoTraining.Start(runFolder, spec, algo, options, steps, seed, false, quiet: true);
+                    var summary = TabularAlgo(algo) is string tabular
+                        ? SumoTabularTraining.Start(runFolder, spec, tabular, Tabular.LearnerOptions.Default.With(tabular, set), steps, seed, quiet: true, set)
+                        : SumoTraining.Start(runFolder, spec, algo, SumoTraining.OptionsFor(spec, algo, set), steps, seed, false, quiet: true);
                     var log = SumoTraining.ReadEpisodes(runFolder);
-                    Log($"{name}: deep {algo} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");
+                    Log($"{name}: {Label(algo)} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");
                     summary["run"] = runFolder.Path;
                     summaries.Add(summary);
                     trainWall.AddRange(log.Select(e => e.WallSeconds));
@@ -110,7 +116,7 @@ public sealed class RescoBenchCommand : ICommand
                 }
                 double M(string key) => summaries.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
                 double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
-                rows.Add([name, $"deep {algo} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_time_loss")), F(M("avg_depart_delay")),
+                rows.Add([name, $"{Label(algo)} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_time_loss")), F(M("avg_depart_delay")),
                     F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
                     F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
                 learnerRuns.Add(new JsonObject
@@ -217,6 +223,13 @@ public sealed class RescoBenchCommand : ICommand
                       "coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");
         return sb.ToString();
     }
+
+    const string TabularPrefix = "tabular-";
+
+    /// <summary>The tabular algorithm of a learner named tabular-ALGO, or null for a deep learner.</summary>
+    static string? TabularAlgo(string learner) => learner.StartsWith(TabularPrefix, StringComparison.Ordinal) ? learner[TabularPrefix.Length..] : null;
+
+    static string Label(string learner) => TabularAlgo(learner) is string t ? $"tabular {t}" : $"deep {learner}";
 
     static string F(double v, string format = "0.0") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
     static JsonNode? Round(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 4)) : null;

@@ -22,7 +22,7 @@ public static class SumoEval
     public const int EvalSeedBase = Deep.Training.DeepEvaluation.EvalSeedBase;
 
     /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
-    public static bool Handles(RunConfig config) => !config.Tabular && SumoScenario.IsSumoSpec(config.Env);
+    public static bool Handles(RunConfig config) => SumoScenario.IsSumoSpec(config.Env);
 
     public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes)
     {
@@ -71,6 +71,15 @@ public static class SumoEval
             results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
         }
 
+        var summary = Summary(env, algo, seed, steps, results);
+        summary["tripinfo"] = sumo.TripInfoPath;
+        return summary;
+    }
+
+    /// <summary>The summary of greedy evaluation episodes: RESCO's metrics as means over the episodes, and their wall time.</summary>
+    public static JsonObject Summary(string env, string algo, int seed, long steps, IReadOnlyList<(TripInfoMetrics Metrics, double Wall)> results)
+    {
+        int episodes = results.Count;
         var summary = new JsonObject
         {
             ["env"] = env,
@@ -89,7 +98,6 @@ public static class SumoEval
         summary["never_departed"] = Number(results.Average(r => r.Metrics.NeverDeparted));
         summary["vehicles_in_network"] = Number(results.Average(r => r.Metrics.VehiclesInNetwork));
         summary["eval_wall_seconds_per_episode"] = Math.Round(results.Average(r => r.Wall), 3);
-        summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
     }
 
@@ -98,7 +106,9 @@ public static class SumoEval
     {
         try
         {
-            var summary = Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes);
+            var summary = config.Tabular
+                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes)
+                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
                 foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");

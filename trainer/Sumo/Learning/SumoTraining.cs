@@ -206,7 +206,8 @@ public static class SumoTraining
         return list;
     }
 
-    static void WriteEpisodes(RunFolder folder, IReadOnlyList<SumoTrainingEpisode> log)
+    /// <summary>episodes.csv, rewritten atomically.</summary>
+    public static void WriteEpisodes(RunFolder folder, IReadOnlyList<SumoTrainingEpisode> log)
     {
         var csv = new StringBuilder(string.Join(",", EpisodeColumns)).Append('\n');
         foreach (var e in log)
