@@ -19,7 +19,8 @@ namespace MarlEdge.Runtime.Bench;
 /// hidden layers of 64, 4 actions):
 ///   dotnet run -c Release --project runtime.bench -- [BenchmarkDotNet args]   decision, raw ORT Run, control period, TD update
 ///   dotnet run -c Release --project runtime.bench -- --latency [N]            p50/p99/p99.9 of obs→action over N decisions
-///   dotnet run -c Release --project runtime.bench -- --cold-start BIN [RUNS]  process start → first decision, and peak RSS
+///   dotnet run -c Release --project runtime.bench -- --cold-start BIN [RUNS] [--learning-telemetry]  process start → first decision,
+///                                                                             and peak RSS (learning and telemetry off, or both on)
 /// Run under `taskset -c 1` for one core.
 /// </summary>
 public static class Program
@@ -28,7 +29,8 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "--latency") return Latency(args.Length > 1 ? int.Parse(args[1]) : 200_000);
         if (args.Length > 0 && args[0] == "--td") return TdPercentiles(args.Length > 1 ? int.Parse(args[1]) : 5000);
-        if (args.Length > 0 && args[0] == "--cold-start") return ColdStart(args[1], args.Length > 2 ? int.Parse(args[2]) : 10);
+        if (args.Length > 0 && args[0] == "--cold-start")
+            return ColdStart(args[1], args.Length > 2 && args[2] != "--learning-telemetry" ? int.Parse(args[2]) : 10, args.Contains("--learning-telemetry"));
         // 20 warm-up iterations (a few seconds): with 3, the TD update's first measured iterations still ran tier-0 code (125 µs vs
         // 78 µs once tiered compilation had promoted it), and a device runs for hours.
         var config = DefaultConfig.Instance
@@ -115,11 +117,11 @@ public static class Program
     /// Runs BIN run --config ... --periods 300 --report-first-decision RUNS times (after one page-cache warm-up run); prints every run's
     /// time from process start to the first decision and peak RSS, their median and spread, and the machine's load around them.
     /// </summary>
-    static int ColdStart(string bin, int runs)
+    static int ColdStart(string bin, int runs, bool learningTelemetry)
     {
         if (!File.Exists(bin)) { Console.Error.WriteLine($"--cold-start: no such binary '{bin}' (publish first: dotnet publish runtime/MarlEdge.Runtime.csproj -c Release -r linux-x64)"); return 2; }
         string load0 = LoadAverage();
-        var (cfg, dir) = SimDevice();
+        var (cfg, dir) = SimDevice(learning: learningTelemetry, telemetry: learningTelemetry);
         var ms = new List<double>();
         var rss = new List<double>();
         for (int i = 0; i < runs + 1; i++)
@@ -145,7 +147,7 @@ public static class Program
         rss.Sort();
         Console.WriteLine($"cold start to first decision over {runs} runs: median {ms[ms.Count / 2]:F0} ms, min {ms[0]:F0} ms, max {ms[^1]:F0} ms");
         if (rss.Count > 0)
-            Console.WriteLine($"peak RSS (VmHWM) after 300 periods (30 s of 100 ms periods, learning and telemetry off): median {rss[rss.Count / 2]:F1} MiB = {rss[rss.Count / 2] * 1.048576:F1} MB, min {rss[0]:F1} MiB, max {rss[^1]:F1} MiB");
+            Console.WriteLine($"peak RSS (VmHWM) after 300 periods (30 s of 100 ms periods, learning and telemetry {(learningTelemetry ? "on" : "off")}): median {rss[rss.Count / 2]:F1} MiB = {rss[rss.Count / 2] * 1.048576:F1} MB, min {rss[0]:F1} MiB, max {rss[^1]:F1} MiB");
         Console.WriteLine($"load average (1/5/15 min) before: {load0}, after: {LoadAverage()}; {Environment.ProcessorCount} CPUs visible");
         Directory.Delete(dir, true);
         return 0;

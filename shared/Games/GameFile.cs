@@ -128,7 +128,7 @@ public static class GameFile
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append("{\"format\": \"").Append(Format).Append("\", \"name\": ").Append(JsonSerializer.Serialize(g.Name));
+        sb.Append("{\"format\": \"").Append(Format).Append("\", \"name\": \"").Append(JsonEncodedText.Encode(g.Name).Value).Append('"'); // escaped as JsonSerializer would, without reflection
         sb.Append(", \"num_agents\": ").Append(g.NumAgents);
         sb.Append(", \"num_actions\": [").Append(string.Join(", ", g.NumActions)).Append(']');
         sb.Append(", \"num_states\": ").Append(g.NumStates);
