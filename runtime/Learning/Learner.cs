@@ -59,6 +59,7 @@ public sealed class Learner : IExperienceSink, IDisposable
     double _baseline = double.NaN, _previousBaseline = double.NaN;
     int _parentVersion = -1;
     byte[]? _candidateBytes;
+    byte[]? _candidateCriticBytes;
     long _updatesAtLastCandidate;
     Thread? _thread;
     volatile bool _stop;
@@ -80,6 +81,7 @@ public sealed class Learner : IExperienceSink, IDisposable
         _obsDim = online.ObservationDim;
         _actions = online.ActionSize;
         Algorithm = IOnDeviceAlgorithm.For(online, _lc);
+        ResumeCritic(active.Version);
         _rObs = new float[RingSize * _obsDim];
         _rNext = new float[RingSize * _obsDim];
         _rMask = new float[RingSize * _actions];
@@ -205,6 +207,8 @@ public sealed class Learner : IExperienceSink, IDisposable
     {
         _updatesAtLastCandidate = Algorithm.Updates;
         _candidateBytes = PolicyOnnxWriter.ToBytes(Algorithm.Network, new PolicyModelInfo(_config.AgentId, _features));
+        // DPO: the critic as it is now, fitted to this candidate's actor, is saved with it if it is promoted.
+        _candidateCriticBytes = Algorithm is DpoAlgorithm dpo ? CriticOnnx.ToBytes(dpo.Dpo.Critic, _config.AgentId) : null;
         _candidateTag = _nextTag++ + 1000;
         _loop.OfferPolicy(new OrtPolicyRunner(_candidateBytes, $"candidate:{_candidateTag}"), _candidateTag);
         _phase = Phase.Trial;
@@ -212,7 +216,7 @@ public sealed class Learner : IExperienceSink, IDisposable
 
     void Promote(double trialMean)
     {
-        var entry = _store.Save(_candidateBytes!, _activeVersion, _bundleSha, Algorithm.Updates, _baseline, trialMean);
+        var entry = _store.Save(_candidateBytes!, _activeVersion, _bundleSha, Algorithm.Updates, _baseline, trialMean, _candidateCriticBytes);
         _metrics.SavedVersions++;
         Interlocked.Increment(ref _metrics.Promotions);
         _parentVersion = _activeVersion;
@@ -260,11 +264,22 @@ public sealed class Learner : IExperienceSink, IDisposable
         var net = IOnDeviceAlgorithm.MlpOf(restored.Policy.Network);
         Restore(Algorithm.Weights, Snapshot(net));
         _activeWeights = Snapshot(net);
+        ResumeCritic(restored.Version);
         _loop.OfferPolicy(new OrtPolicyRunner(_activeBytes, restored.Label), _activeTag = _nextTag++ + 1000);
         _baseline = _previousBaseline;
         _parentVersion = -1;
         _sum = 0;
         _n = 0;
+    }
+
+    /// <summary>
+    /// DPO: loads the critic saved with learned version v into the live one (so the actor need not wait for a warm-up). A missing
+    /// or broken critic file leaves the current critic (fresh at start-up) and one warning in the store's LoadWarnings.
+    /// </summary>
+    void ResumeCritic(int version)
+    {
+        if (Algorithm is not DpoAlgorithm dpo || version <= 0) return;
+        if (_store.LoadCritic(version, CriticOnnx.Sizes(dpo.Dpo.Critic)) is { } saved) dpo.Dpo.ResumeCritic(saved);
     }
 
     static float[][] Snapshot(Mlp mlp) => mlp.Layers.SelectMany(l => new[] { (float[])l.Weight.Clone(), (float[])l.Bias.Clone() }).ToArray();

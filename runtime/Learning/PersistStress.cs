@@ -5,7 +5,8 @@ namespace MarlEdge.Runtime.Learning;
 
 /// <summary>
 /// <c>marl-edge persist-stress --bundle DIR --agent ID [--count N]</c> (internal; used by the power-cut test): saves learned
-/// versions back to back exactly as a promotion does, printing "saved vN" after each, so a test can kill -9 it mid-write.
+/// versions back to back exactly as a promotion does (each
+/// with a small critic beside it, as a DPO promotion saves), printing "saved vN" after each, so a test can kill -9 it mid-write.
 /// </summary>
 public static class PersistStress
 {
@@ -25,12 +26,14 @@ public static class PersistStress
         var net = (QNetwork)active.Policy.Network;
         int version = active.Version;
         var rng = new Random(Environment.ProcessId);
+        var critic = Mlp.Create([net.ObservationDim, 8, 8, 1], Activation.Tanh, rng);
         for (int n = 0; n < count; n++)
         {
             foreach (var p in net.Parameters())
                 for (int j = 0; j < p.Data.Length; j++) p.Data[j] += (float)(rng.NextDouble() - 0.5) * 1e-3f;
+            critic.Layers[0].Bias[0] += 1e-3f;
             byte[] bytes = PolicyOnnxWriter.ToBytes(net, new PolicyModelInfo(agent, active.Features));
-            var entry = store.Save(bytes, version, active.BundleSha256, n, 0, 0);
+            var entry = store.Save(bytes, version, active.BundleSha256, n, 0, 0, CriticOnnx.ToBytes(critic, agent));
             version = entry.Version;
             stdout.WriteLine($"saved v{version}");
             stdout.Flush();

@@ -6,6 +6,7 @@ using MarlEdge.Runtime.Validate;
 using MarlEdge.Shared.Bundle;
 using MarlEdge.Shared.IO;
 using MarlEdge.Shared.Onnx;
+using MarlEdge.Shared.Policy;
 
 namespace MarlEdge.Runtime.Learning;
 
@@ -22,6 +23,9 @@ public sealed class LineageEntry
     public long Updates { get; init; }
     public double BaselineReturn { get; init; }
     public double CandidateReturn { get; init; }
+    /// <summary>The critic learned with this actor (DPO), <c>&lt;agent&gt;.critic-vN.onnx</c>; null when none was saved.</summary>
+    public string? Critic { get; init; }
+    public string? CriticSha256 { get; init; }
 }
 
 /// <summary>lineage.json beside the bundle's manifest: the learned versions of one agent and which one is active.</summary>
@@ -54,7 +58,9 @@ public sealed record ActivePolicy(byte[] ModelBytes, LoadedPolicy Policy, int Ve
 /// as <c>&lt;agent&gt;.learned-vN.onnx</c> plus <c>lineage-&lt;agent&gt;.json</c>. Each is written atomically (temp file, fsync,
 /// rename, directory fsync), the model before the lineage that names it, so a power cut at any moment leaves the previous lineage
 /// pointing at complete files. Loading checks the active version's sha256 and walks back to its parents, and finally to the
-/// bundle's own model, until one loads.
+/// bundle's own model, until one loads. A DPO version also saves the critic it was learned with as
+/// <c>&lt;agent&gt;.critic-vN.onnx</c> (a <see cref="CriticOnnx"/> model, written before the actor and named by the lineage entry);
+/// it is never read as a policy, and a missing or broken one only means a fresh critic (<see cref="LoadCritic"/>).
 /// </summary>
 public sealed class PolicyStore
 {
@@ -114,6 +120,37 @@ public sealed class PolicyStore
         return fromBundle;
     }
 
+    /// <summary>
+    /// The critic saved with a learned version, if it is there, intact (sha256), a critic, finite, and of the expected sizes
+    /// ([in, hidden…, 1]). Otherwise null, with one line in <see cref="LoadWarnings"/> saying why (none for the bundle, version 0,
+    /// which never has one): the caller then starts a fresh critic. Never throws for a bad file: the policy loads regardless.
+    /// </summary>
+    public Mlp? LoadCritic(int version, IReadOnlyList<int> expectedSizes)
+    {
+        if (version <= 0) return null;
+        var entry = ReadLineage()?.Versions.FirstOrDefault(e => e.Version == version);
+        if (entry?.Critic is null)
+        {
+            LoadWarnings.Add($"learned version {version} has no saved critic; the critic starts fresh (and warms up)");
+            return null;
+        }
+        try
+        {
+            byte[] bytes = File.ReadAllBytes(Path.Combine(BundleDir, entry.Critic));
+            if (Sha256Hex.Of(bytes) != entry.CriticSha256) throw new OnnxFormatException($"{entry.Critic}: sha256 mismatch");
+            var critic = CriticOnnx.Read(bytes, entry.Critic);
+            var sizes = CriticOnnx.Sizes(critic);
+            if (!sizes.SequenceEqual(expectedSizes))
+                throw new OnnxFormatException($"{entry.Critic} is [{string.Join(",", sizes)}], the configured critic [{string.Join(",", expectedSizes)}]");
+            return critic;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OnnxFormatException)
+        {
+            LoadWarnings.Add($"the critic of learned version {version} does not load ({e.Message}); the critic starts fresh (and warms up)");
+            return null;
+        }
+    }
+
     public Lineage? ReadLineage()
     {
         if (!File.Exists(LineagePath)) return null;
@@ -125,19 +162,26 @@ public sealed class PolicyStore
         }
     }
 
-    /// <summary>Writes a promoted network as the next version and makes it active: model first, then lineage, both atomic.</summary>
-    public LineageEntry Save(byte[] modelBytes, int parent, string bundleSha, long updates, double baselineReturn, double candidateReturn)
+    /// <summary>
+    /// Writes a promoted network as the next version and makes it active: the critic (if any) and the model first, then the
+    /// lineage, each atomic.
+    /// </summary>
+    public LineageEntry Save(byte[] modelBytes, int parent, string bundleSha, long updates, double baselineReturn, double candidateReturn,
+        byte[]? criticBytes = null)
     {
         var lineage = ReadLineage() is { } l && l.BundleModelSha256 == bundleSha ? l : new Lineage { Agent = AgentId, BundleModelSha256 = bundleSha };
         int version = lineage.Versions.Count == 0 ? 1 : lineage.Versions.Max(e => e.Version) + 1;
         string file = $"{BundleManifest.ModelFileName(AgentId)[..^5]}.learned-v{version}.onnx";
         string parentSha = parent == 0 ? bundleSha : lineage.Versions.First(e => e.Version == parent).Sha256;
+        string? criticFile = criticBytes is null ? null : $"{BundleManifest.ModelFileName(AgentId)[..^5]}.critic-v{version}.onnx";
+        if (criticBytes is not null) AtomicFile.WriteAllBytes(Path.Combine(BundleDir, criticFile!), criticBytes);
         AtomicFile.WriteAllBytes(Path.Combine(BundleDir, file), modelBytes);
         var entry = new LineageEntry
         {
             Version = version, File = file, Sha256 = Sha256Hex.Of(modelBytes), Parent = parent, ParentSha256 = parentSha,
             CreatedUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), Updates = updates,
             BaselineReturn = baselineReturn, CandidateReturn = candidateReturn,
+            Critic = criticFile, CriticSha256 = criticBytes is null ? null : Sha256Hex.Of(criticBytes),
         };
         lineage.Versions.Add(entry);
         lineage.Active = version;
@@ -170,7 +214,7 @@ public sealed class PolicyStore
         var drop = removable.Take(Math.Max(0, lineage.Versions.Count - KeepVersions)).Concat(ancestors).ToList();
         // Ancestors beyond the limit go too; the active version's parent pointer then ends the walk at the bundle.
         foreach (var e in drop) lineage.Versions.Remove(e);
-        return drop.Select(e => e.File).ToList();
+        return drop.SelectMany(e => e.Critic is null ? [e.File] : new[] { e.File, e.Critic }).ToList();
     }
 
     /// <summary>Removes temp files a power cut may have left behind.</summary>

@@ -39,7 +39,7 @@ public sealed record DpoSettings
 /// then <see cref="DpoSettings.Epochs"/> passes of minibatch Adam steps maximizing the DPO lower bound
 ///   J = (1/N)·E_t[ρ_t Â_t] − β1·sqrt(D̄_KL) − β2·D̄_KL,   ρ_t = π_θ(a_t|o_t)/μ(a_t|o_t),   D̄_KL = E_t[KL(μ(·|o_t) ‖ π_θ(·|o_t))]
 /// (Â normalized per minibatch, as the trainer does), and 0.5·(V(o_t) − R_t)² for the agent's own critic V, a managed MLP started
-/// fresh on the device (the bundle carries only the actor). After each iteration the betas adapt: ×ω when D̄_KL &gt; δ·d_target,
+/// fresh on the device (the bundle carries only the actor) or resumed from the one saved with a learned version. After each iteration the betas adapt: ×ω when D̄_KL &gt; δ·d_target,
 /// ÷ω when D̄_KL &lt; d_target/δ. The KL is to the policy that acted, so a learned candidate stays KL-close to the one serving.
 /// Every buffer is preallocated: an iteration allocates nothing.
 /// </summary>
@@ -56,6 +56,8 @@ public sealed class OnDeviceDpo
     public long Updates { get; private set; }
     public long CriticUpdates { get; private set; }
     public long Iterations { get; private set; }
+    /// <summary>The critic was loaded from the one saved with the active actor (<see cref="ResumeCritic"/>): no warm-up needed.</summary>
+    public bool CriticResumed { get; private set; }
     public float LastKl { get; private set; }
     public float LastPolicyLoss { get; private set; } = float.NaN;
     public float LastValueLoss { get; private set; } = float.NaN;
@@ -102,7 +104,7 @@ public sealed class OnDeviceDpo
         int n = rollout.Count;
         if (n < 2) return false;
         Prepare(rollout);
-        bool actorLearns = Iterations >= Settings.CriticWarmupIterations;
+        bool actorLearns = CriticResumed || Iterations >= Settings.CriticWarmupIterations;
         for (int i = 0; i < n; i++) _order[i] = i;
         for (int epoch = 0; epoch < Settings.Epochs; epoch++)
         {
@@ -136,6 +138,24 @@ public sealed class OnDeviceDpo
         Iterations++;
         return true;
     }
+
+    /// <summary>
+    /// Copies a saved critic's weights into <see cref="Critic"/> (same sizes and activation, or ArgumentException) and skips the
+    /// warm-up: the critic already fits the actor it was saved with. Adam's moments start fresh. Not on a hot path.
+    /// </summary>
+    public void ResumeCritic(Mlp saved)
+    {
+        if (!saved.Layers.Select(l => (l.InputDim, l.OutputDim)).SequenceEqual(Critic.Layers.Select(l => (l.InputDim, l.OutputDim))) || saved.Activation != Critic.Activation)
+            throw new ArgumentException($"the saved critic is [{string.Join(",", CriticSizes(saved))}] {saved.Activation.Name()}, this one [{string.Join(",", CriticSizes(Critic))}] {Critic.Activation.Name()}");
+        for (int l = 0; l < Critic.Layers.Count; l++)
+        {
+            saved.Layers[l].Weight.CopyTo(Critic.Layers[l].Weight, 0);
+            saved.Layers[l].Bias.CopyTo(Critic.Layers[l].Bias, 0);
+        }
+        CriticResumed = true;
+    }
+
+    static IEnumerable<int> CriticSizes(Mlp m) => m.Layers.Select(l => l.InputDim).Append(m.OutputDim);
 
     /// <summary>Normalized observations, V(o_t), V(o_{t+1}), log μ, and the GAE advantages and returns of a rollout.</summary>
     public void Prepare(PolicyRollout r)

@@ -25,6 +25,7 @@ public static class PolicyOnnxReader
         string Meta(string key) => meta.TryGetValue(key, out var v) ? v : throw new OnnxFormatException($"{name}: metadata_props has no '{key}'");
 
         string contract = Meta(Metadata.Contract);
+        if (contract == CriticOnnx.Contract) throw new OnnxFormatException($"{name} is a device's saved critic (value network), not a policy");
         var info = new PolicyModelInfo(Meta(Metadata.AgentId), ParseFeatures(Meta(Metadata.ObservationFeatures), name));
         string kindName = Meta(Metadata.Network);
         var kind = NetworkKinds.Parse(kindName) ?? throw new OnnxFormatException($"{name}: unknown network kind '{kindName}'");

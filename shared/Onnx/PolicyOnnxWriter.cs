@@ -91,7 +91,7 @@ public static class PolicyOnnxWriter
     };
 
     /// <summary>Gemm(transB=1) per layer, so weights stay [out, in] like torch.nn.Linear; the activation between layers.</summary>
-    static void MlpNodes(OnnxGraphBuilder g, Mlp mlp, string prefix, string input, string output)
+    internal static void MlpNodes(OnnxGraphBuilder g, Mlp mlp, string prefix, string input, string output)
     {
         string x = input;
         for (int i = 0; i < mlp.Layers.Count; i++)

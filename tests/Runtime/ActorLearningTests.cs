@@ -173,12 +173,43 @@ public class ActorLearningTests(ITestOutputHelper output)
         rt.Loop.Step();
         Assert.Equal("learned:v1", rt.Metrics.PolicyVersion);
 
+        // The critic learned with v1 is saved beside it and is not the fresh one a device starts with.
+        Assert.Equal("agent-0.critic-v1.onnx", lineage.Versions[0].Critic);
+        var savedCritic = CriticOnnx.Read(File.ReadAllBytes(Path.Combine(dev.BundleDir, lineage.Versions[0].Critic!)), "critic");
+        var startCritic = Mlp.Create(CriticOnnx.Sizes(savedCritic), Activation.Tanh, new Random(1));
+        Assert.NotEqual(startCritic.Layers[0].Weight, savedCritic.Layers[0].Weight);
+
         using (var again = dev.Start())
         {
             Assert.Equal("learned:v1", again.Metrics.PolicyVersion);
-            Assert.IsType<DpoAlgorithm>(again.Learner!.Algorithm);
-            Assert.Equal(learned.Mlp.Layers[0].Weight, ((DpoAlgorithm)again.Learner.Algorithm).Dpo.Actor.Mlp.Layers[0].Weight);
+            var dpo = Assert.IsType<DpoAlgorithm>(again.Learner!.Algorithm).Dpo;
+            Assert.Equal(learned.Mlp.Layers[0].Weight, dpo.Actor.Mlp.Layers[0].Weight);
+            // After the restart the critic is v1's, weight for weight, and the actor learns from the first iteration (no warm-up).
+            Assert.Empty(again.Store.LoadWarnings);
+            Assert.True(dpo.CriticResumed);
+            for (int l = 0; l < savedCritic.Layers.Count; l++)
+            {
+                Assert.Equal(savedCritic.Layers[l].Weight, dpo.Critic.Layers[l].Weight);
+                Assert.Equal(savedCritic.Layers[l].Bias, dpo.Critic.Layers[l].Bias);
+            }
+            var lm = again.Board.SimulatedI2c!.Device(1, 0x48);
+            for (int i = 0; i < 400 && dpo.Iterations == 0; i++) { lm.SetLm75Temperature(active); again.Loop.Step(); again.Learner.Pump(); }
+            Assert.Equal(1, dpo.Iterations);
+            Assert.True(dpo.Updates > 0, "the actor waited for a warm-up although the critic was resumed");
         }
+        // A corrupt critic file: v1 still serves, the critic starts fresh (warm-up again), and one line says so.
+        string criticPath = Path.Combine(dev.BundleDir, lineage.Versions[0].Critic!);
+        byte[] criticBytes = File.ReadAllBytes(criticPath);
+        File.WriteAllBytes(criticPath, criticBytes.AsSpan(0, criticBytes.Length / 2).ToArray());
+        using (var again = dev.Start())
+        {
+            Assert.Equal("learned:v1", again.Metrics.PolicyVersion);
+            var dpo = ((DpoAlgorithm)again.Learner!.Algorithm).Dpo;
+            Assert.False(dpo.CriticResumed);
+            Assert.Equal(startCritic.Layers[0].Weight, dpo.Critic.Layers[0].Weight);
+            Assert.Contains("critic starts fresh", Assert.Single(again.Store.LoadWarnings));
+        }
+        File.WriteAllBytes(criticPath, criticBytes);
 
         active = 5; // the promoted version degrades below its predecessor's 20
         Run(() => rt.Metrics.Rollbacks >= 1 && !learner.InTrial && learner.ActiveVersion == 0);
