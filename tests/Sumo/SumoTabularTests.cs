@@ -10,22 +10,7 @@ namespace MarlEdge.Tests.Sumo;
 [Collection("Sumo")]
 public sealed class SumoTabularTests(SumoScenarioFixture scenario)
 {
-    static int Cli(string[] args, out string stdout, out string stderr)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (previousOut, previousError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return MarlEdge.Trainer.Program.Main(args); }
-        finally
-        {
-            Console.SetOut(previousOut);
-            Console.SetError(previousError);
-            stdout = output.ToString();
-            stderr = error.ToString();
-        }
-    }
+    static int Cli(string[] args, out string stdout, out string stderr) => TrainerCli.Run(args, out stdout, out stderr);
 
     [Fact]
     public void State_index_is_the_phase_the_longest_queued_phase_and_both_queue_bins_from_the_named_features()

@@ -13,22 +13,7 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
 {
     static readonly string[] MetricKeys = ["avg_delay", "avg_trip_time", "avg_wait", "throughput", "vehicles_in_network"];
 
-    static int Cli(string[] args, out string stdout, out string stderr)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var (previousOut, previousError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try { return MarlEdge.Trainer.Program.Main(args); }
-        finally
-        {
-            Console.SetOut(previousOut);
-            Console.SetError(previousError);
-            stdout = output.ToString();
-            stderr = error.ToString();
-        }
-    }
+    static int Cli(string[] args, out string stdout, out string stderr) => TrainerCli.Run(args, out stdout, out stderr);
 
     [Theory]
     [InlineData("iql")]

@@ -95,11 +95,12 @@ public static class SumoTabularTraining
 
             using var progress = new ProgressLine($"train tabular {algo} on SUMO", steps, quiet);
             bool needReset = true;
+            long episode = start / sumo.EpisodeLimit;   // checkpoints fall on episode ends, and every episode is EpisodeLimit steps
             for (long step = start; step < steps; step++)
             {
                 if (needReset)
                 {
-                    sumo.Reset(Deep.Training.VecEnv.EpisodeSeed(seed, 0, log.Count), observations);   // episode k's seed, as the deep trainer's
+                    sumo.Reset(Deep.Training.VecEnv.EpisodeSeed(seed, 0, episode++), observations);   // episode k's seed, as the deep trainer's
                     for (int i = 0; i < n; i++) s[i] = resolved[i].StateIndex(observations[i]);
                     needReset = false;
                 }
@@ -122,8 +123,8 @@ public static class SumoTabularTraining
                     double now = clock.Elapsed.TotalSeconds;
                     log.Add(new SumoTrainingEpisode(log.Count, step + 1, sumo.LastEpisode!, now - lastEnd));
                     lastEnd = now;
-                    if (log.Count % CheckpointEveryEpisodes == 0 && step + 1 < steps) WriteCheckpoint(folder, step + 1, agents, tried);
-                    SumoTraining.WriteEpisodes(folder, log);
+                    SumoTraining.WriteEpisodes(folder, log);   // before the checkpoint: a crash between them leaves the older checkpoint
+                    if (episode % CheckpointEveryEpisodes == 0 && step + 1 < steps) WriteCheckpoint(folder, step + 1, agents, tried);
                     progress.Report(step + 1, episodeReturn);
                     episodeReturn = 0;
                     needReset = true;
