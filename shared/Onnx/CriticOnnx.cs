@@ -23,13 +23,10 @@ public static class CriticOnnx
     {
         if (critic.OutputDim != 1) throw new ArgumentException($"a critic has one output, this MLP has {critic.OutputDim}");
         var g = new OnnxGraphBuilder($"marledge_critic_{agentId}");
-        for (int i = 0; i < critic.Layers.Count; i++)
+        foreach (var p in critic.Parameters(Prefix))                      // critic.{i}.weight [out, in], critic.{i}.bias [out]
         {
-            var l = critic.Layers[i];
-            if (!AllFinite(l.Weight) || !AllFinite(l.Bias))
-                throw new ArgumentException($"agent {agentId}: the critic's layer {i} holds a non-finite weight; refusing to export it");
-            g.Initializer($"{Prefix}.{i}.weight", [l.OutputDim, l.InputDim], l.Weight);
-            g.Initializer($"{Prefix}.{i}.bias", [l.OutputDim], l.Bias);
+            if (p.FirstNonFinite() >= 0) throw new ArgumentException($"agent {agentId}: the critic's {p.Name} holds a non-finite weight; refusing to export it");
+            g.Initializer(p.Name, p.Shape, p.Data);
         }
         g.Input(Input, DataType.Float, BatchDim, critic.InputDim);
         PolicyOnnxWriter.MlpNodes(g, critic, Prefix, Input, Output);
@@ -61,7 +58,7 @@ public static class CriticOnnx
                 if (w.Dims.Count != 2 || !byName.TryGetValue($"{Prefix}.{i}.bias", out var b))
                     throw new OnnxFormatException($"{name}: layer {i} is not a [out, in] weight with a bias");
                 var layer = new DenseLayer((int)w.Dims[1], (int)w.Dims[0], PolicyOnnxReader.DecodeFloats(w, name), PolicyOnnxReader.DecodeFloats(b, name));
-                if (!AllFinite(layer.Weight) || !AllFinite(layer.Bias)) throw new OnnxFormatException($"{name}: non-finite weight in layer {i}");
+                if (layer.Parameters(Prefix).Any(p => p.FirstNonFinite() >= 0)) throw new OnnxFormatException($"{name}: non-finite weight in layer {i}");
                 layers.Add(layer);
             }
             if (layers.Count == 0) throw new OnnxFormatException($"{name}: no '{Prefix}.0.weight' initializer");
@@ -70,12 +67,6 @@ public static class CriticOnnx
             return mlp;
         }
         catch (ArgumentException e) { throw new OnnxFormatException($"{name}: inconsistent parameter shapes: {e.Message}"); }
-    }
-
-    static bool AllFinite(float[] values)
-    {
-        foreach (float v in values) if (!float.IsFinite(v)) return false;
-        return true;
     }
 
     /// <summary>[in, hidden…, out]: what must match for a saved critic to be loaded into a live one.</summary>

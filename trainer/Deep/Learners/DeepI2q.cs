@@ -135,13 +135,7 @@ public sealed class DeepI2q : QLearnerBase
         }
         var qssLoss = (QssOfObs(_qss, obs, next) - yss).pow(S(2)).mean([1, 2]);                    // E[(Qss(o, o') − y_ss)²]
         var qLoss = (OnObs(Q, obs).gather(2, act) - yq).pow(S(2)).mean([1, 2]);                     // E[(Q(o, a_i) − y_q)²]
-        QOptimizer.ZeroGrad();
-        _modelOptimizer.ZeroGrad();
-        qLoss.sum().Plus(qssLoss.sum()).backward();
-        QOptimizer.Step();
-        _modelOptimizer.Step();
-        Updates++;
-        SyncTargets();
+        Optimize(qLoss.sum().Plus(qssLoss.sum()));
         MetricValues["q_loss"] = qLoss.mean().item<float>();
         MetricValues["qss_loss"] = qssLoss.mean().item<float>();
         MetricValues["ideal_moved"] = moved.item<float>();
@@ -175,16 +169,22 @@ public sealed class DeepI2q : QLearnerBase
         var distance = (f - next).pow(S(2)).sum(2, keepdim: true);                             // ||f(o, a_i) − o'||²
         var fLoss = (-(lambda * qssOfF)).Plus(distance).mean([1, 2]);                           // −λ̂ Qss(o,f) + ||f − o'||²
 
+        Optimize(qLoss.sum().Plus(qssLoss.sum()).Plus(fLoss.sum()));
+        MetricValues["q_loss"] = qLoss.mean().item<float>();
+        MetricValues["qss_loss"] = qssLoss.mean().item<float>();
+        MetricValues["f_error"] = distance.mean().item<float>();
+    }
+
+    /// <summary>One Adam step of Q and of the model (Q^ss, and f on dense spaces) on the summed loss, then the target sync.</summary>
+    void Optimize(Tensor loss)
+    {
         QOptimizer.ZeroGrad();
         _modelOptimizer.ZeroGrad();
-        qLoss.sum().Plus(qssLoss.sum()).Plus(fLoss.sum()).backward();
+        loss.backward();
         QOptimizer.Step();
         _modelOptimizer.Step();
         Updates++;
         SyncTargets();
-        MetricValues["q_loss"] = qLoss.mean().item<float>();
-        MetricValues["qss_loss"] = qssLoss.mean().item<float>();
-        MetricValues["f_error"] = distance.mean().item<float>();
     }
 
     protected override void SyncAllTargets()
