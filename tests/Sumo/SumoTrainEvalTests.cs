@@ -41,6 +41,21 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         foreach (string key in MetricKeys)
             Assert.Equal(summary.RootElement.GetProperty(key).GetDouble(), eval.RootElement.GetProperty(key).GetDouble());   // same networks, same eval seed
         Assert.Equal(algo, eval.RootElement.GetProperty("algo").GetString());
+        Assert.Equal(0, eval.RootElement.GetProperty("eval_epsilon").GetDouble());
+
+        // ε-greedy evaluation: recorded, and seeded by the episode, so a rerun repeats every metric
+        string[] explore = ["eval", "--run", run, "--json", "--eval-epsilon", "0.3", "--episodes", "2"];
+        Assert.True(Cli(explore, out string first, out string firstError) == 0, firstError);
+        Assert.True(Cli(explore, out string second, out _) == 0);
+        using var a = JsonDocument.Parse(first);
+        using var b = JsonDocument.Parse(second);
+        Assert.Equal(0.3, a.RootElement.GetProperty("eval_epsilon").GetDouble());
+        Assert.Equal(2, a.RootElement.GetProperty("eval_episodes").GetInt32());
+        foreach (string key in MetricKeys)
+            Assert.Equal(a.RootElement.GetProperty(key).GetDouble(), b.RootElement.GetProperty(key).GetDouble());
+
+        Assert.Equal(2, Cli(["eval", "--run", run, "--eval-epsilon", "1.5"], out _, out string bad));
+        Assert.Contains("--eval-epsilon must be between 0 and 1", bad);
     }
 
     [Fact]

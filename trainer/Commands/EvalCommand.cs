@@ -11,7 +11,7 @@ public sealed class EvalCommand : ICommand
     public string Summary => "evaluate a run folder's policy (exactly, on tabular games; deep runs too)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
     public string Help => """
-        usage: marl eval --run DIR [--json]
+        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E]
 
         Evaluates the policy in a run folder. On tabular games the scores are exact (no sampling): the policy's value,
         V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
@@ -23,15 +23,26 @@ public sealed class EvalCommand : ICommand
 
           --run DIR   a folder written by marl train
           --json      print one JSON object (otherwise a table)
+
+        SUMO runs (sumo:...): every agent acts with its own networks/agent-<i>.onnx (or its table) for whole one-hour
+        episodes from the held-out evaluation seeds 1000003, 1000004, ...; the metrics (RESCO's avg_delay and the rest)
+        come from SUMO's tripinfo.xml, written into the run folder (the last episode's); summary.json is not rewritten.
+          --episodes N        evaluation episodes, each from its own seed; the metrics are means (default 1)
+          --eval-epsilon E    act ε-greedily: at each decision each agent takes a uniformly random one of its valid
+                              phases with probability E (DQN's evaluation, Mnih et al. 2015, uses 0.05); seeded from the
+                              episode's seed, so reruns repeat; recorded as eval_epsilon (default 0: greedy)
         """;
 
     public int Run(CommandArgs args)
     {
         var folder = new RunFolder(args.RequiredString("run"));
         bool json = args.Flag("json");
+        int episodes = args.Int("episodes", 1, min: 1);
+        double epsilon = args.Double("eval-epsilon", 0);
         args.RejectUnknown();
         var config = folder.ReadConfig();
-        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes: 1);
+        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes, epsilon);
+        if (episodes != 1 || epsilon != 0) throw new UsageException("--episodes and --eval-epsilon apply to SUMO runs only");
         RunSummary summary;
         if (!config.Tabular) summary = Deep.Training.DeepRun.Evaluate(folder);   // deep runs: the object of their summary.json
         else

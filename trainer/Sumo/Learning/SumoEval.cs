@@ -12,7 +12,7 @@ using MarlEdge.Trainer.Runs;
 namespace MarlEdge.Trainer.Sumo.Learning;
 
 /// <summary>
-/// `./marl eval --run DIR` on a SUMO run: every agent acts greedily with its own exported network (networks/agent-&lt;i&gt;.onnx,
+/// `./marl eval --run DIR` on a SUMO run: every agent acts greedily (or ε-greedily, <see cref="EvalExploration"/>) with its own exported network (networks/agent-&lt;i&gt;.onnx,
 /// read back into the managed network a device runs, fed raw detector values; actions past the agent's own phases are
 /// masked), for whole episodes from evaluation seeds that training never uses. SUMO's tripinfo.xml of the last
 /// episode lands in the run folder; the summary holds RESCO's metrics from it (means over the episodes).
@@ -24,8 +24,9 @@ public static class SumoEval
     /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
     public static bool Handles(RunConfig config) => SumoScenario.IsSumoSpec(config.Env);
 
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0)
     {
+        var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
         string dir = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
@@ -59,12 +60,13 @@ public static class SumoEval
         {
             var clock = Stopwatch.StartNew();
             sumo.Reset(EvalSeedBase + e, raw);
+            exploration.StartEpisode(EvalSeedBase + e);
             while (true)
             {
                 for (int i = 0; i < n; i++)
                 {
                     raw[i].CopyTo(input[i], 0);
-                    joint.Discrete[i] = networks[i].Act(input[i], masks[i], values[i]);
+                    joint.Discrete[i] = exploration.Choose(networks[i].Act(input[i], masks[i], values[i]), sumo.Agents[i].Action.Count);
                 }
                 if (sumo.Step(joint, raw, rewards).Done) break;
             }
@@ -72,6 +74,7 @@ public static class SumoEval
         }
 
         var summary = Summary(env, algo, seed, steps, results);
+        summary["eval_epsilon"] = epsilon;
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
     }
@@ -102,13 +105,13 @@ public static class SumoEval
     }
 
     /// <summary>`./marl eval` on a SUMO run folder: evaluates (tripinfo.xml into the run folder) and prints JSON or a table; summary.json keeps the training run's own evaluation.</summary>
-    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes)
+    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0)
     {
         try
         {
             var summary = config.Tabular
-                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes)
-                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes);
+                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon)
+                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
                 foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");

@@ -53,8 +53,9 @@ public static class SumoTabularEval
     /// Greedy evaluation of a tabular SUMO run: every agent looks its own state up in its own table, for whole episodes
     /// from the evaluation seeds training never uses; tripinfo.xml of the last one lands in the run folder.
     /// </summary>
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0)
     {
+        var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
         var (policy, states) = ReadPolicy(folder, sumo);
@@ -68,19 +69,21 @@ public static class SumoTabularEval
         {
             var clock = Stopwatch.StartNew();
             sumo.Reset(SumoEval.EvalSeedBase + e, observations);
+            exploration.StartEpisode(SumoEval.EvalSeedBase + e);
             do
                 for (int i = 0; i < n; i++)
                 {
                     int state = states[i].StateIndex(observations[i]), action = policy.Agents[i].GreedyAction[state];
                     decisions++;
                     if (action < 0) { unvisited++; action = states[i].LongestQueuedPhase(state); }   // a state training never met
-                    joint.Discrete[i] = action;
+                    joint.Discrete[i] = exploration.Choose(action, sumo.Agents[i].Action.Count);
                 }
             while (!sumo.Step(joint, observations, rewards).Done);
             results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
         }
         var summary = SumoEval.Summary(env, algo, seed, steps, results);
         summary["tabular"] = true;
+        summary["eval_epsilon"] = epsilon;
         summary["eval_unvisited_state_share"] = Math.Round((double)unvisited / Math.Max(1, decisions), 4);
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
