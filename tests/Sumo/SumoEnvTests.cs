@@ -192,6 +192,62 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.Equal(33.0, a0.GreenSince);
     }
 
+    /// <summary>
+    /// max_green_s on a generated grid with one green phase per approach (4 phases, heavy west-east demand): agents that
+    /// keep asking for phase 0 are switched, at the first decision after 60 s of green, each to its other phase with the
+    /// most halting vehicles (computed here from the detector readings of the step before, which the switch uses), not
+    /// simply to the next phase; the forced phase is held while asked for, and with max_green_s off nothing is forced.
+    /// </summary>
+    [Fact]
+    public void Max_green_switches_a_held_phase_to_the_longest_queued_other_phase()
+    {
+        string folder = scenario.NewRunFolder();
+        GridScenarioGenerator.Generate(folder, 2, new GridDemand(WestEastPerHour: 600, NorthSouthPerHour: 60, DurationS: 300, Seed: 3), tlsLayout: "incoming");
+        string spec = $"sumo:{folder},episode_s=300,min_green_s=0";
+        using var env = SumoEnvFactory.Create(spec + ",max_green_s=60", new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var action = new JointAction(env.Agents);   // everyone asks for phase 0
+        env.Reset(0, obs);
+        Assert.All(env.Intersections, x => Assert.Equal(4, x.ActionCount));
+        for (int step = 0; step < 6; step++) env.Step(action, obs, rewards);   // t = 0 .. 50: under 60 s of green
+        Assert.All(env.Intersections, x => Assert.Equal(0, x.CurrentGreen));
+        Assert.Equal(0, env.MaxGreenSwitches);
+
+        var expected = env.Intersections.Select(x =>
+        {
+            var queues = Enumerable.Range(0, x.ActionCount).Select(p => p == 0 ? -1f : x.PhaseIncomingLanes[p].Sum(l => x.Queue[l])).ToList();
+            return queues.IndexOf(queues.Max());
+        }).ToArray();
+        Assert.Contains(expected, e => e != 1);   // somewhere the longest-queued phase is not simply the next one
+        env.Step(action, obs, rewards);           // t = 60: max green reached
+        Assert.Equal(expected, env.Intersections.Select(x => x.CurrentGreen).ToArray());
+        Assert.Equal(env.Intersections.Count, env.MaxGreenSwitches);
+        var a0 = env.Intersections[0];
+        Assert.Equal(a0.GreenStates[expected[0]], env.Client!.GetTrafficLightState(a0.TlsId));
+        Assert.Equal(63.0, a0.GreenSince);        // switched at t = 60, green after the 3 s yellow
+
+        for (int i = 0; i < expected.Length; i++) action.Discrete[i] = expected[i];
+        env.Step(action, obs, rewards);           // t = 70: asking for the new green keeps it
+        Assert.Equal(expected, env.Intersections.Select(x => x.CurrentGreen).ToArray());
+        Assert.Equal(env.Intersections.Count, env.MaxGreenSwitches);
+
+        using var off = SumoEnvFactory.Create(spec, new SumoEnvOptions());
+        var offObs = ObservationBuffers(off);
+        off.Reset(0, offObs);
+        var hold = new JointAction(off.Agents);
+        for (int step = 0; step < 12; step++) off.Step(hold, offObs, rewards);
+        Assert.All(off.Intersections, x => Assert.Equal(0, x.CurrentGreen));
+        Assert.Equal(0, off.MaxGreenSwitches);
+    }
+
+    [Fact]
+    public void Max_green_below_min_green_is_refused()
+    {
+        var e = Assert.Throws<SumoException>(() => SumoEnvFactory.Create(scenario.GridSpec(",min_green_s=20,max_green_s=10"), new SumoEnvOptions()));
+        Assert.Contains("max_green_s", e.Message);
+    }
+
     [Fact]
     public void Observations_and_rewards_match_the_detectors_and_the_episode_reports_tripinfo_metrics()
     {

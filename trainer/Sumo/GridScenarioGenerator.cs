@@ -17,18 +17,23 @@ public sealed record GridDemand(double WestEastPerHour, double NorthSouthPerHour
 /// </summary>
 public static class GridScenarioGenerator
 {
-    /// <summary>Writes FOLDER/grid.net.xml and FOLDER/grid.rou.xml; returns the folder.</summary>
-    public static string Generate(string folder, int size, GridDemand demand, bool trafficLights = true, double edgeLength = 150, string? sumoBinary = null)
+    /// <summary>
+    /// Writes FOLDER/grid.net.xml and FOLDER/grid.rou.xml; returns the folder. tlsLayout is netgenerate's --tls.layout:
+    /// "opposites" (its default: two green phases, opposite approaches together) or "incoming" (one green phase per approach).
+    /// </summary>
+    public static string Generate(string folder, int size, GridDemand demand, bool trafficLights = true, double edgeLength = 150, string? sumoBinary = null,
+        string tlsLayout = "opposites")
     {
+        if (tlsLayout is not ("opposites" or "incoming")) throw new SumoException($"tls layout must be 'opposites' or 'incoming', got '{tlsLayout}'");
         Directory.CreateDirectory(folder);
         string net = Path.Combine(folder, "grid.net.xml");
-        RunNetgenerate(net, size, edgeLength, trafficLights, sumoBinary);
+        RunNetgenerate(net, size, edgeLength, trafficLights, sumoBinary, tlsLayout);
         var (entries, exits) = FringeEdges(net);
         AtomicFile.WriteAllText(Path.Combine(folder, "grid.rou.xml"), Trips(entries, exits, demand));
         return folder;
     }
 
-    static void RunNetgenerate(string output, int size, double length, bool trafficLights, string? sumoBinary)
+    static void RunNetgenerate(string output, int size, double length, bool trafficLights, string? sumoBinary, string tlsLayout)
     {
         var info = new ProcessStartInfo(SumoBinary.LocateTool("netgenerate", sumoBinary is null ? null : SumoBinary.Locate(sumoBinary)))
         {
@@ -41,7 +46,7 @@ public static class GridScenarioGenerator
             "--grid.length", length.ToString(CultureInfo.InvariantCulture),
             "--grid.attach-length", length.ToString(CultureInfo.InvariantCulture),
             "--default.lanenumber", "1", "--no-turnarounds", "true",
-            "--default-junction-type", trafficLights ? "traffic_light" : "priority",
+            "--default-junction-type", trafficLights ? "traffic_light" : "priority", "--tls.layout", tlsLayout,
             "--xml-validation", "never", "--no-warnings", "true", "-o", output,
         ];
         foreach (string a in args) info.ArgumentList.Add(a);

@@ -185,6 +185,21 @@ public sealed class Intersection
     /// <summary>SUMO's halting threshold (m/s), as in lane.getLastStepHaltingNumber.</summary>
     public const double HaltingSpeed = 0.1;
 
+    /// <summary>The green phase other than the current one whose incoming lanes hold the most halting vehicles (lowest index on ties); the current one if it is the only phase.</summary>
+    public int LongestQueuedOtherPhase()
+    {
+        int best = CurrentGreen;
+        float bestQueue = float.NegativeInfinity;
+        for (int p = 0; p < PhaseIncomingLanes.Count; p++)
+        {
+            if (p == CurrentGreen) continue;
+            float q = 0;
+            foreach (int l in PhaseIncomingLanes[p]) q += Queue[l];
+            if (q > bestQueue) { bestQueue = q; best = p; }
+        }
+        return best;
+    }
+
     public float TotalQueue() => Sum(Queue);
     public float TotalWait() => Sum(Wait);
     public float TotalDelay() => Sum(Delay);

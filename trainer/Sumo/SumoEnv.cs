@@ -18,7 +18,8 @@ public sealed record SumoEnvOptions
 /// <summary>
 /// Traffic signal control on SUMO as a parallel environment: each signalized intersection is an agent whose action
 /// is its next green phase. Every step lasts step_length_s of simulated time; an agent that switches phase first
-/// shows yellow_s of yellow (inside the step), and a switch asked for before min_green_s of green is ignored.
+/// shows yellow_s of yellow (inside the step), and a switch asked for before min_green_s of green is ignored. With
+/// max_green_s &gt; 0, a green held that long is switched to the longest-queued other phase (<see cref="SumoScenarioConfig.MaxGreenS"/>).
 /// <para>Observation of an agent (all features named): per incoming lane, within detector_range_m of the stop line,
 /// <c>lane:ID:queue</c> (halting vehicles), <c>lane:ID:approaching</c> (moving vehicles) and <c>lane:ID:wait</c>
 /// (the halting vehicles' summed waiting time, s; with `detectors` sensing SUMO's whole-lane sum); then
@@ -63,6 +64,8 @@ public sealed class SumoEnv : IParallelEnv
     public string TripInfoPath => Path.Combine(RunDirectory, "tripinfo.xml");
     /// <summary>Metrics of the last episode that ran to its end, or null.</summary>
     public TripInfoMetrics? LastEpisode { get; private set; }
+    /// <summary>Switches the max-green timer (max_green_s) forced in this episode.</summary>
+    public int MaxGreenSwitches { get; private set; }
     /// <summary>Simulation time in seconds.</summary>
     public double Time => _time;
     /// <summary>The running sumo process (for diagnostics and tests), or null between episodes.</summary>
@@ -163,6 +166,7 @@ public sealed class SumoEnv : IParallelEnv
         }
         _time = 0;
         _decisions = 0;
+        MaxGreenSwitches = 0;
         LastEpisode = null;
         Info.Metrics.Clear();
         WriteObservations(observations);
@@ -201,6 +205,7 @@ public sealed class SumoEnv : IParallelEnv
             totalWait += wait;
         }
         Info.Metrics["time"] = _time;
+        Info.Metrics["max_green_switches"] = MaxGreenSwitches;
         Info.Metrics["queue"] = totalQueue;
         Info.Metrics["wait"] = totalWait;
         Info.Metrics["expected_vehicles"] = _observer.ExpectedVehicles;
@@ -221,6 +226,11 @@ public sealed class SumoEnv : IParallelEnv
             if ((uint)next >= (uint)x.ActionCount)
                 throw new ArgumentOutOfRangeException(nameof(actions), $"agent {x.TlsId}: action {next} outside 0..{x.ActionCount - 1}");
             _phaseDuringStep[i] = null!;
+            if (config.MaxGreenS > 0 && next == x.CurrentGreen && _time - x.GreenSince >= config.MaxGreenS - 1e-9)
+            {
+                next = x.LongestQueuedOtherPhase();   // the max-green timer ran out: the longest-queued other phase gets the green
+                if (next != x.CurrentGreen) MaxGreenSwitches++;
+            }
             bool wantsSwitch = next != x.CurrentGreen;
             bool greenLongEnough = _time - x.GreenSince >= config.MinGreenS - 1e-9;
             if (!wantsSwitch || !greenLongEnough) continue;

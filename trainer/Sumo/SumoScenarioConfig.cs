@@ -56,6 +56,13 @@ public sealed record SumoScenarioConfig
     public double YellowS { get; init; } = 3;
     /// <summary>A phase stays green at least this long; a switch asked for earlier is ignored.</summary>
     public double MinGreenS { get; init; } = 5;
+    /// <summary>
+    /// A real controller's max-green timer (0, the default: none, as RESCO runs). At the first decision at which the
+    /// current green has been shown at least this long, an agent that asks to keep it is switched to its other green
+    /// phase with the most halting vehicles on its incoming lanes instead (the lowest phase index on ties). It binds every
+    /// controller that chooses phases through the environment, learners and baselines alike (not `static`).
+    /// </summary>
+    public double MaxGreenS { get; init; }
     public double EpisodeS { get; init; } = 3600;
     /// <summary>Vehicles count for an agent only this close (along the lane) to its stop line.</summary>
     public double DetectorRangeM { get; init; } = 200;
@@ -118,6 +125,7 @@ public sealed record SumoScenarioConfig
             "step_length_s" => this with { StepLengthS = Positive(key, value) },
             "yellow_s" => this with { YellowS = NonNegative(key, value) },
             "min_green_s" => this with { MinGreenS = NonNegative(key, value) },
+            "max_green_s" => this with { MaxGreenS = NonNegative(key, value) },
             "episode_s" => this with { EpisodeS = Positive(key, value) },
             "detector_range_m" => this with { DetectorRangeM = Positive(key, value) },
             "reward" => this with { Reward = ParseReward(value) },
@@ -141,6 +149,8 @@ public sealed record SumoScenarioConfig
     {
         if (StepLengthS <= 0) throw new SumoException($"{source}: step_length_s must be positive");
         if (YellowS < 0 || YellowS >= StepLengthS) throw new SumoException($"{source}: yellow_s must be in [0, step_length_s), got {YellowS}");
+        if (MaxGreenS < 0 || (MaxGreenS > 0 && MaxGreenS < MinGreenS))
+            throw new SumoException($"{source}: max_green_s must be 0 (off) or at least min_green_s ({MinGreenS}), got {MaxGreenS}");
         if (EpisodeS < StepLengthS) throw new SumoException($"{source}: episode_s must be at least step_length_s");
         if (DetectorRangeM <= 0) throw new SumoException($"{source}: detector_range_m must be positive");
         if (Gamma is < 0 or > 1) throw new SumoException($"{source}: gamma must be in [0, 1]");
