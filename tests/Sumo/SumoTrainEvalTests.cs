@@ -56,6 +56,21 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
 
         Assert.Equal(2, Cli(["eval", "--run", run, "--eval-epsilon", "1.5"], out _, out string bad));
         Assert.Contains("--eval-epsilon must be between 0 and 1", bad);
+
+        // model selection on training episodes: networks-best/ is the end of the episode with the lowest avg_delay
+        var delays = File.ReadAllLines(Path.Combine(run, "episodes.csv")).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        int bestEpisode = delays.IndexOf(delays.Min());
+        Assert.True(File.Exists(Path.Combine(run, "networks-best", "agent-3.onnx")));
+        Assert.False(Directory.Exists(Path.Combine(run, "networks-best.tmp")));
+        Assert.Equal(bestEpisode, summary.RootElement.GetProperty("best_training_episode").GetInt32());
+        Assert.True(Cli(["eval", "--run", run, "--json", "--networks", "best"], out string bestEval, out string bestError) == 0, bestError);
+        using var best = JsonDocument.Parse(bestEval);
+        Assert.Equal("networks-best", best.RootElement.GetProperty("networks").GetString());
+        Assert.Equal(bestEpisode, best.RootElement.GetProperty("best_training_episode").GetInt32());
+        Assert.Equal(delays[bestEpisode], best.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
+        Assert.Equal(2, Cli(["eval", "--run", run, "--networks", "worst"], out _, out bad));
+        Assert.Contains("--networks must be 'final' or 'best'", bad);
     }
 
     [Fact]
@@ -117,5 +132,10 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         using var doc = JsonDocument.Parse(resumed);
         Assert.Equal(3, doc.RootElement.GetProperty("training_episodes").GetInt32());
         Assert.True(File.Exists(Path.Combine(run, "tripinfo.xml")));
+        // the best snapshot is one of the three logged episodes, and never one the resume discarded and re-ran unseen
+        var delays = after.Skip(1).Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        int best = doc.RootElement.GetProperty("best_training_episode").GetInt32();
+        Assert.InRange(best, 0, 2);
+        Assert.Equal(delays[best], doc.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
     }
 }

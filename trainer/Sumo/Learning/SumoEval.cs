@@ -24,11 +24,13 @@ public static class SumoEval
     /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
     public static bool Handles(RunConfig config) => SumoScenario.IsSumoSpec(config.Env);
 
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0, bool best = false)
     {
         var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
-        string dir = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
+        string dir = Path.Combine(folder.Path, best ? SumoTraining.BestNetworksFolder : RunPolicies.NetworksFolder);
+        if (best && SumoTraining.ReadBest(folder) is null)
+            throw new UsageException($"{folder.Path} has no {SumoTraining.BestNetworksFolder}/{SumoTraining.BestFile}: it was trained before model selection was kept, or has not finished a training episode");
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
         int n = sumo.Agents.Count;
         var networks = new DiscretePolicyNetwork[n];
@@ -75,6 +77,12 @@ public static class SumoEval
 
         var summary = Summary(env, algo, seed, steps, results);
         summary["eval_epsilon"] = epsilon;
+        if (best && SumoTraining.ReadBest(folder) is { } b)
+        {
+            summary["networks"] = SumoTraining.BestNetworksFolder;
+            summary["best_training_episode"] = b.Episode;
+            summary["best_training_avg_delay"] = Math.Round(b.AvgDelay, 4);
+        }
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
     }
@@ -105,13 +113,14 @@ public static class SumoEval
     }
 
     /// <summary>`./marl eval` on a SUMO run folder: evaluates (tripinfo.xml into the run folder) and prints JSON or a table; summary.json keeps the training run's own evaluation.</summary>
-    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0)
+    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0, bool best = false)
     {
         try
         {
+            if (best && config.Tabular) throw new UsageException("--networks best applies to deep SUMO runs only (tabular runs keep one table)");
             var summary = config.Tabular
                 ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon)
-                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon);
+                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon, best);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
                 foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");

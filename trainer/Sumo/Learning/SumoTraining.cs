@@ -23,12 +23,19 @@ public sealed record SumoTrainingEpisode(int Episode, long Step, TripInfoMetrics
 /// (each training episode's tripinfo metrics and wall time, rewritten atomically after every episode), curve.png (average
 /// delay per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
 /// scaling inside, as the normalizer), networks/actions.json, networks/observation.json, and after the final greedy
-/// evaluation tripinfo.xml and summary.json. A SUMO failure leaves the last checkpoint and episodes.csv consistent:
+/// evaluation tripinfo.xml and summary.json; networks-best/ holds the networks at the end of the training episode with the
+/// lowest avg_delay (<see cref="BestNetworksFolder"/>). A SUMO failure leaves the last checkpoint and episodes.csv consistent:
 /// `./marl train --resume DIR` continues from there.
 /// </summary>
 public static class SumoTraining
 {
     public const string EpisodesFile = "episodes.csv", InputsFile = "observation.json";
+    /// <summary>
+    /// networks-best/: the networks as they were at the end of the training episode with the lowest avg_delay so far
+    /// (model selection on training episodes only, never on the evaluation seeds), with best.json naming that episode.
+    /// `marl eval --networks best` evaluates them.
+    /// </summary>
+    public const string BestNetworksFolder = "networks-best", BestFile = "best.json";
 
     /// <summary>
     /// Deep defaults on SUMO: one environment copy (one SUMO process), no greedy test episodes during training, and for the
@@ -99,6 +106,8 @@ public static class SumoTraining
     {
         var log = ReadEpisodes(folder);
         DeepTrainer? trainer = null;
+        DeepRunSpec? spec = null;
+        double bestDelay = double.PositiveInfinity;
         var clock = Stopwatch.StartNew();
         double lastEnd = 0;
         var def = SumoDeepEnvs.Definition(file.Env, null, record =>
@@ -107,8 +116,14 @@ public static class SumoTraining
             log.Add(new SumoTrainingEpisode(log.Count, (trainer?.Step ?? 0) + 1, record.Metrics, now - lastEnd));
             lastEnd = now;
             WriteEpisodes(folder, log);
+            if (trainer is not null && spec is not null && record.Metrics.AvgDelay < bestDelay)
+            {
+                bestDelay = record.Metrics.AvgDelay;
+                WriteBest(folder, spec, trainer, log[^1]);
+            }
         });
-        var spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
+        spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
+        if (resumeFrom is null) DeleteBest(folder);
         using (trainer = new DeepTrainer(spec))
         {
             if (resumeFrom is not null)
@@ -116,6 +131,7 @@ public static class SumoTraining
                 trainer.Load(resumeFrom);
                 log.RemoveAll(e => e.Step > trainer.Step);   // episodes after the checkpoint run again
                 WriteEpisodes(folder, log);
+                bestDelay = KeptBest(folder, trainer.Step);
             }
             lastEnd = clock.Elapsed.TotalSeconds;   // the first episode's wall time excludes building the learner
             using var progress = new ProgressLine($"train {file.Algo} on SUMO", file.Steps, quiet);
@@ -128,6 +144,11 @@ public static class SumoTraining
         WriteCurve(folder, file, log);
         var summary = SumoEval.Evaluate(folder, file.Env, file.Algo, file.Seed, file.Steps, episodes: 1);
         summary["training_episodes"] = log.Count;
+        if (ReadBest(folder) is { } best)
+        {
+            summary["best_training_episode"] = best.Episode;
+            summary["best_training_avg_delay"] = Math.Round(best.AvgDelay, 4);
+        }
         if (log.Count > 0)
         {
             summary["train_wall_seconds_per_episode"] = Math.Round(log.Average(e => e.WallSeconds), 3);
@@ -141,9 +162,9 @@ public static class SumoTraining
     /// networks/agent-&lt;i&gt;.onnx with the observation scales as the normalizer (mean 0, std 1/scale; padding std 1, fed 0),
     /// so a device gives the network raw detector values; networks/actions.json; networks/observation.json.
     /// </summary>
-    static void WriteNetworks(RunFolder folder, DeepRunSpec spec, DeepTrainer trainer)
+    static void WriteNetworks(RunFolder folder, DeepRunSpec spec, DeepTrainer trainer, string? into = null)
     {
-        string dir = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
+        string dir = into ?? Path.Combine(folder.Path, RunPolicies.NetworksFolder);
         Directory.CreateDirectory(dir);
         var scenario = SumoScenario.Resolve(spec.Env.Spec);
         using var env = new SumoLearnerEnv(new SumoEnv(scenario));
@@ -172,6 +193,49 @@ public static class SumoTraining
             note = "network input k = raw detector feature k (names below); the network's normalizer multiplies it by scale[k]; pad:K features are 0; actions >= valid_actions keep the current green (masked at evaluation)",
             agents = env.Inputs,
         }, indented) + "\n");
+    }
+
+    /// <summary>The training episode whose end-of-episode networks are in networks-best/.</summary>
+    public sealed record BestEpisode(int Episode, long Step, double AvgDelay);
+
+    /// <summary>Writes the current networks into networks-best/ (a fresh folder renamed into place, best.json last).</summary>
+    static void WriteBest(RunFolder folder, DeepRunSpec spec, DeepTrainer trainer, SumoTrainingEpisode episode)
+    {
+        string dir = Path.Combine(folder.Path, BestNetworksFolder), fresh = dir + ".tmp";
+        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
+        WriteNetworks(folder, spec, trainer, fresh);
+        AtomicFile.WriteAllText(Path.Combine(fresh, BestFile),
+            JsonSerializer.Serialize(new BestEpisode(episode.Episode, episode.Step, episode.Metrics.AvgDelay), BestJson) + "\n");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.Move(fresh, dir);
+    }
+
+    static readonly JsonSerializerOptions BestJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static BestEpisode? ReadBest(RunFolder folder)
+    {
+        string path = Path.Combine(folder.Path, BestNetworksFolder, BestFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<BestEpisode>(File.ReadAllText(path), BestJson); }
+        catch (JsonException) { return null; }
+    }
+
+    static void DeleteBest(RunFolder folder)
+    {
+        foreach (string d in new[] { BestNetworksFolder, BestNetworksFolder + ".tmp" })
+            if (Directory.Exists(Path.Combine(folder.Path, d))) Directory.Delete(Path.Combine(folder.Path, d), recursive: true);
+    }
+
+    /// <summary>
+    /// On resume: the best snapshot stays if it was taken before the checkpoint (its delay is the bar to beat); one taken
+    /// in the episodes that now run again is dropped, so after a resume networks-best/ may hold a different (earlier)
+    /// episode's networks than an uninterrupted run would.
+    /// </summary>
+    static double KeptBest(RunFolder folder, long checkpointStep)
+    {
+        if (ReadBest(folder) is { } best && best.Step <= checkpointStep) return best.AvgDelay;
+        DeleteBest(folder);
+        return double.PositiveInfinity;
     }
 
     static void WriteCurve(RunFolder folder, DeepRunFile file, IReadOnlyList<SumoTrainingEpisode> log)
