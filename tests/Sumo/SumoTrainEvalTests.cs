@@ -53,6 +53,9 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         Assert.Equal(2, a.RootElement.GetProperty("eval_episodes").GetInt32());
         foreach (string key in MetricKeys)
             Assert.Equal(a.RootElement.GetProperty(key).GetDouble(), b.RootElement.GetProperty(key).GetDouble());
+        var perEpisode = a.RootElement.GetProperty("per_episode").EnumerateArray().ToList();
+        Assert.Equal([1000003, 1000004], perEpisode.Select(e => e.GetProperty("seed").GetInt32()));
+        Assert.Equal(a.RootElement.GetProperty("avg_delay").GetDouble(), perEpisode.Average(e => e.GetProperty("avg_delay").GetDouble()), 2);
 
         Assert.Equal(2, Cli(["eval", "--run", run, "--eval-epsilon", "1.5"], out _, out string bad));
         Assert.Contains("--eval-epsilon must be between 0 and 1", bad);

@@ -109,6 +109,16 @@ public static class SumoEval
         summary["never_departed"] = Number(results.Average(r => r.Metrics.NeverDeparted));
         summary["vehicles_in_network"] = Number(results.Average(r => r.Metrics.VehiclesInNetwork));
         summary["eval_wall_seconds_per_episode"] = Math.Round(results.Average(r => r.Wall), 3);
+        if (episodes > 1)   // RESCO's delay swings by hundreds of seconds between seeds on congested nets: keep each episode
+            summary["per_episode"] = new JsonArray(results.Select((r, e) => (JsonNode)new JsonObject
+            {
+                ["seed"] = EvalSeedBase + e,
+                ["avg_delay"] = Number(r.Metrics.AvgDelay),
+                ["avg_time_loss"] = Number(r.Metrics.AvgTimeLoss),
+                ["throughput"] = r.Metrics.Throughput,
+                ["never_departed"] = r.Metrics.NeverDeparted,
+                ["vehicles_in_network"] = r.Metrics.VehiclesInNetwork,
+            }).ToArray());
         return summary;
     }
 
