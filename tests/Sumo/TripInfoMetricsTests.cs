@@ -72,6 +72,40 @@ public sealed class TripInfoMetricsTests
         finally { File.Delete(routes); File.Delete(trips); }
     }
 
+    /// <summary>
+    /// A blocked entry: x1, x2 (scheduled early, on an entry that never opened) never got in, while y2 on another entry
+    /// got in at the end on time. RESCO's term charges only vehicles scheduled after y2's 80 s, so x1 and x2 vanish from
+    /// avg_delay; avg_delay_all charges every scheduled vehicle without an entry (end − depart).
+    /// </summary>
+    [Fact]
+    public void Vehicles_blocked_for_good_before_the_last_insertion_are_missed_by_resco_but_charged_in_delay_all()
+    {
+        string routes = Temp("""
+            <routes>
+                <vehicle id="x1" depart="10.00"><route edges="x"/></vehicle>
+                <vehicle id="y1" depart="20.00"><route edges="y"/></vehicle>
+                <vehicle id="x2" depart="30.00"><route edges="x"/></vehicle>
+                <vehicle id="y2" depart="80.00"><route edges="y"/></vehicle>
+                <vehicle id="y3" depart="90.00"><route edges="y"/></vehicle>
+            </routes>
+            """, ".rou.xml");
+        string trips = Temp("""
+            <tripinfos>
+                <tripinfo id="y1" depart="20.00" arrival="60.00" duration="40.00" waitingTime="0.00" timeLoss="10.00" departDelay="0.00"/>
+                <tripinfo id="y2" depart="80.00" arrival="-1.00" duration="20.00" waitingTime="0.00" timeLoss="5.00" departDelay="0.00" vaporized="end"/>
+            </tripinfos>
+            """);
+        try
+        {
+            var m = TripInfoMetrics.Read(trips, ScheduledDepartures.Read([routes]), 100);
+            Assert.Equal(1, m.NeverDeparted);                            // y3 only: scheduled after y2's 80 s
+            Assert.Equal((10.0 + 5 + (100 - 90)) / 3, m.AvgDelay, 9);    // x1 and x2 are not counted at all
+            Assert.Equal(3, m.NotInserted);                              // x1, x2, y3
+            Assert.Equal((10.0 + 5 + 90 + 70 + 10) / 5, m.AvgDelayAll, 9);
+        }
+        finally { File.Delete(routes); File.Delete(trips); }
+    }
+
     [Fact]
     public void Truncated_file_is_a_clear_error()
     {

@@ -27,6 +27,8 @@ public sealed class EvalCommand : ICommand
         SUMO runs (sumo:...): every agent acts with its own networks/agent-<i>.onnx (or its table) for whole one-hour
         episodes from the held-out evaluation seeds 1000003, 1000004, ...; the metrics (RESCO's avg_delay and the rest)
         come from SUMO's tripinfo.xml, written into the run folder (the last episode's); summary.json is not rewritten.
+        Beside RESCO's avg_delay: not_inserted (scheduled vehicles that never got in) and avg_delay_all, which charges
+        each of them (end - scheduled depart) too (RESCO's term misses those behind an entry blocked for good).
           --episodes N        evaluation episodes, each from its own seed; the metrics are means (default 1)
           --eval-epsilon E    act ε-greedily: at each decision each agent takes a uniformly random one of its valid
                               phases with probability E (DQN's evaluation, Mnih et al. 2015, uses 0.05); seeded from the

@@ -43,6 +43,16 @@ public sealed class ScheduledDepartures
         return (count, delay);
     }
 
+    /// <summary>Vehicles scheduled before <paramref name="end"/> whose id is not in <paramref name="listed"/>, and the sum of (end − depart) over them.</summary>
+    public (int Count, double Delay) NotListed(IReadOnlySet<string> listed, double end)
+    {
+        int count = 0;
+        double delay = 0;
+        foreach (var (id, depart) in _byId)
+            if (depart < end && !listed.Contains(id)) { count++; delay += end - depart; }
+        return (count, delay);
+    }
+
     public static ScheduledDepartures Read(IEnumerable<string> routeFiles)
     {
         var byId = new Dictionary<string, double>(StringComparer.Ordinal);

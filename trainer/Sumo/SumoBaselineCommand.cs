@@ -33,7 +33,9 @@ public sealed class SumoBaselineCommand : ICommand
         ones included, plus (end - scheduled depart) for each vehicle that never departed, per vehicle (as RESCO's
         utils/readXML.py); then over completed trips: avg_time_loss (mean timeLoss), avg_trip_time, avg_wait,
         avg_depart_delay (mean wait to enter the network) and throughput (their count); never_departed;
-        vehicles_in_network (at the end).
+        vehicles_in_network (at the end). Not RESCO's: not_inserted, the scheduled vehicles that never got in, and
+        avg_delay_all, which charges each of them (end - scheduled depart) too (RESCO's term misses those scheduled
+        before the last inserted vehicle's scheduled depart, e.g. behind an entry blocked for good).
         """;
 
     public int Run(CommandArgs args)
@@ -88,6 +90,8 @@ public sealed class SumoBaselineCommand : ICommand
             ["throughput"] = r.Metrics.Throughput,
             ["never_departed"] = r.Metrics.NeverDeparted,
             ["vehicles_in_network"] = r.Metrics.VehiclesInNetwork,
+            ["not_inserted"] = r.Metrics.NotInserted,
+            ["avg_delay_all"] = JsonNumber(r.Metrics.AvgDelayAll),
             ["wall_seconds"] = Math.Round(r.WallSeconds, 3),
         }).ToArray());
         return summary;
@@ -103,6 +107,8 @@ public sealed class SumoBaselineCommand : ICommand
         yield return ("throughput", results.Average(r => r.Metrics.Throughput));
         yield return ("never_departed", results.Average(r => r.Metrics.NeverDeparted));
         yield return ("vehicles_in_network", results.Average(r => r.Metrics.VehiclesInNetwork));
+        yield return ("not_inserted", results.Average(r => r.Metrics.NotInserted));
+        yield return ("avg_delay_all", results.Average(r => r.Metrics.AvgDelayAll));
     }
 
     /// <summary>NaN (no completed trip) becomes null: JSON has no NaN.</summary>

@@ -22,6 +22,11 @@ namespace MarlEdge.Trainer.Sumo;
 /// avg_delay before), avg_trip_time (duration), avg_wait (waitingTime), avg_depart_delay (departDelay), throughput
 /// (their count). NeverDeparted counts the vehicles RESCO charges as never departed. VehiclesInNetwork is not in
 /// tripinfo; the environment adds it (-1 if unknown).</para>
+/// <para>RESCO's never-departed term only charges vehicles scheduled after T: a vehicle scheduled before T that never got
+/// in (its entry blocked for good) has no tripinfo entry and is not counted at all, so blocking whole entries can lower
+/// avg_delay. Not RESCO's, so reported beside it: <b>not_inserted</b>, the scheduled vehicles (depart before the end)
+/// with no tripinfo entry, and <b>avg_delay_all</b>, the same total over every such scheduled vehicle once:
+/// (Σ_entries (timeLoss + departDelay) + Σ_not_inserted (end − depart)) / (entries + not_inserted).</para>
 /// </summary>
 public sealed record TripInfoMetrics(
     [property: JsonPropertyName("throughput")] int Throughput,
@@ -31,7 +36,9 @@ public sealed record TripInfoMetrics(
     [property: JsonPropertyName("avg_wait")] double AvgWait,
     [property: JsonPropertyName("avg_depart_delay")] double AvgDepartDelay,
     [property: JsonPropertyName("never_departed")] int NeverDeparted = 0,
-    [property: JsonPropertyName("vehicles_in_network")] int VehiclesInNetwork = -1)
+    [property: JsonPropertyName("vehicles_in_network")] int VehiclesInNetwork = -1,
+    [property: JsonPropertyName("not_inserted")] int NotInserted = 0,
+    [property: JsonPropertyName("avg_delay_all")] double AvgDelayAll = double.NaN)
 {
     /// <summary>
     /// Reads a complete tripinfo.xml of an episode that ended at simulation time <paramref name="endTime"/>; the schedule
@@ -43,6 +50,7 @@ public sealed record TripInfoMetrics(
         double timeLoss = 0, duration = 0, waiting = 0, departDelay = 0, rescoTotal = 0;
         double lastDepart = double.NegativeInfinity;
         string? lastId = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var reader = XmlReader.Create(path, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore, IgnoreComments = true });
@@ -53,7 +61,9 @@ public sealed record TripInfoMetrics(
                 entries++;
                 rescoTotal += loss + inserted;                                   // RESCO: timeLoss + departDelay, every entry
                 double depart = Number(reader, "depart");
-                if (depart > lastDepart) { lastDepart = depart; lastId = reader.GetAttribute("id"); }
+                string? id = reader.GetAttribute("id");
+                if (id is not null) seen.Add(id);
+                if (depart > lastDepart) { lastDepart = depart; lastId = id; }
                 if (Number(reader, "arrival", -1) < 0) continue;                 // still driving at the end (write-unfinished)
                 trips++;
                 timeLoss += loss;
@@ -75,9 +85,11 @@ public sealed record TripInfoMetrics(
         var (never, neverDelay) = schedule.ScheduledBetween(after, endTime);
         int counted = entries + never;
         double delay = counted == 0 ? double.NaN : (rescoTotal + neverDelay) / counted;
+        var (absent, absentDelay) = schedule.NotListed(seen, endTime);
+        double all = entries + absent == 0 ? double.NaN : (rescoTotal + absentDelay) / (entries + absent);
         return trips == 0
-            ? new TripInfoMetrics(0, delay, double.NaN, double.NaN, double.NaN, double.NaN, never)
-            : new TripInfoMetrics(trips, delay, timeLoss / trips, duration / trips, waiting / trips, departDelay / trips, never);
+            ? new TripInfoMetrics(0, delay, double.NaN, double.NaN, double.NaN, double.NaN, never, NotInserted: absent, AvgDelayAll: all)
+            : new TripInfoMetrics(trips, delay, timeLoss / trips, duration / trips, waiting / trips, departDelay / trips, never, NotInserted: absent, AvgDelayAll: all);
     }
 
     /// <summary>The metrics under the names eval reports.</summary>
@@ -91,6 +103,8 @@ public sealed record TripInfoMetrics(
         metrics["throughput"] = Throughput;
         metrics["never_departed"] = NeverDeparted;
         metrics["vehicles_in_network"] = VehiclesInNetwork;
+        metrics["not_inserted"] = NotInserted;
+        metrics["avg_delay_all"] = AvgDelayAll;
     }
 
     /// <summary>The mean of several episodes' metrics (counts rounded).</summary>
@@ -102,7 +116,9 @@ public sealed record TripInfoMetrics(
         episodes.Average(m => m.AvgWait),
         episodes.Average(m => m.AvgDepartDelay),
         (int)Math.Round(episodes.Average(m => m.NeverDeparted)),
-        (int)Math.Round(episodes.Average(m => m.VehiclesInNetwork)));
+        (int)Math.Round(episodes.Average(m => m.VehiclesInNetwork)),
+        (int)Math.Round(episodes.Average(m => m.NotInserted)),
+        episodes.Average(m => m.AvgDelayAll));
 
     static double Number(XmlReader r, string name, double missing = 0) =>
         double.TryParse(r.GetAttribute(name), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v : missing;

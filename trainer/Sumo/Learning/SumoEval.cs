@@ -108,6 +108,8 @@ public static class SumoEval
         summary["throughput"] = Number(results.Average(r => r.Metrics.Throughput));
         summary["never_departed"] = Number(results.Average(r => r.Metrics.NeverDeparted));
         summary["vehicles_in_network"] = Number(results.Average(r => r.Metrics.VehiclesInNetwork));
+        summary["not_inserted"] = Number(results.Average(r => r.Metrics.NotInserted));
+        summary["avg_delay_all"] = Number(results.Average(r => r.Metrics.AvgDelayAll));
         summary["eval_wall_seconds_per_episode"] = Math.Round(results.Average(r => r.Wall), 3);
         if (episodes > 1)   // RESCO's delay swings by hundreds of seconds between seeds on congested nets: keep each episode
             summary["per_episode"] = new JsonArray(results.Select((r, e) => (JsonNode)new JsonObject
@@ -118,6 +120,8 @@ public static class SumoEval
                 ["throughput"] = r.Metrics.Throughput,
                 ["never_departed"] = r.Metrics.NeverDeparted,
                 ["vehicles_in_network"] = r.Metrics.VehiclesInNetwork,
+                ["not_inserted"] = r.Metrics.NotInserted,
+                ["avg_delay_all"] = Number(r.Metrics.AvgDelayAll),
             }).ToArray());
         return summary;
     }
