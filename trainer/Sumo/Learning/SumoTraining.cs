@@ -246,7 +246,7 @@ public static class SumoTraining
     }
 
     static readonly string[] EpisodeColumns =
-        ["episode", "step", "avg_delay", "avg_time_loss", "avg_trip_time", "avg_wait", "avg_depart_delay", "throughput", "never_departed", "vehicles_in_network", "wall_seconds"];
+        ["episode", "step", "avg_delay", "avg_time_loss", "avg_trip_time", "avg_wait", "avg_depart_delay", "throughput", "never_departed", "vehicles_in_network", "not_inserted", "avg_delay_all", "wall_seconds"];   // wall time last
 
     /// <summary>episodes.csv by its header's column names (a missing column reads as NaN, or 0 for counts).</summary>
     public static List<SumoTrainingEpisode> ReadEpisodes(RunFolder folder)
@@ -265,7 +265,7 @@ public static class SumoTraining
             int I(string name) => double.IsFinite(D(name)) ? (int)D(name) : 0;
             list.Add(new SumoTrainingEpisode(I("episode"), (long)D("step"),
                 new TripInfoMetrics(I("throughput"), D("avg_delay"), D("avg_time_loss"), D("avg_trip_time"), D("avg_wait"), D("avg_depart_delay"),
-                    I("never_departed"), I("vehicles_in_network")), D("wall_seconds")));
+                    I("never_departed"), I("vehicles_in_network"), I("not_inserted"), D("avg_delay_all")), D("wall_seconds")));
         }
         return list;
     }
@@ -278,7 +278,7 @@ public static class SumoTraining
         {
             var m = e.Metrics;
             csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{e.Episode},{e.Step},{m.AvgDelay:R},{m.AvgTimeLoss:R},{m.AvgTripTime:R},{m.AvgWait:R},{m.AvgDepartDelay:R},{m.Throughput},{m.NeverDeparted},{m.VehiclesInNetwork},{e.WallSeconds:F3}"));
+                $"{e.Episode},{e.Step},{m.AvgDelay:R},{m.AvgTimeLoss:R},{m.AvgTripTime:R},{m.AvgWait:R},{m.AvgDepartDelay:R},{m.Throughput},{m.NeverDeparted},{m.VehiclesInNetwork},{m.NotInserted},{m.AvgDelayAll:R},{e.WallSeconds:F3}"));
         }
         AtomicFile.WriteAllText(Path.Combine(folder.Path, EpisodesFile), csv.ToString());
     }
