@@ -29,8 +29,9 @@ public static class SumoEval
         var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
         string dir = Path.Combine(folder.Path, best ? SumoTraining.BestNetworksFolder : RunPolicies.NetworksFolder);
-        if (best && SumoTraining.ReadBest(folder) is null)
-            throw new UsageException($"{folder.Path} has no {SumoTraining.BestNetworksFolder}/{SumoTraining.BestFile}: it was trained before model selection was kept, or has not finished a training episode");
+        var bestEpisode = best
+            ? SumoTraining.ReadBest(folder) ?? throw new UsageException($"{folder.Path} has no {SumoTraining.BestNetworksFolder}/{SumoTraining.BestFile}: it was trained before model selection was kept, or has not finished a training episode")
+            : null;
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
         int n = sumo.Agents.Count;
         var networks = new DiscretePolicyNetwork[n];
@@ -77,7 +78,7 @@ public static class SumoEval
 
         var summary = Summary(env, algo, seed, steps, results);
         summary["eval_epsilon"] = epsilon;
-        if (best && SumoTraining.ReadBest(folder) is { } b)
+        if (bestEpisode is { } b)
         {
             summary["networks"] = SumoTraining.BestNetworksFolder;
             summary["best_training_episode"] = b.Episode;
