@@ -49,6 +49,7 @@ public class DeepRunTests
     [InlineData("iql", "")]
     [InlineData("iql", ",Gru=true,SequenceLength=3,BatchSize=16")]     // resuming the recurrent learner (short sequences keep it fast)
     [InlineData("i2q", "")]                                               // with each agent's seen successors (one-hot f)
+    [InlineData("i2q", ",AnnealLr=true")]                                 // the annealed step follows the resumed step count
     [InlineData("ippo", "")]
     [InlineData("mdpo", "")]
     public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)
@@ -67,6 +68,25 @@ public class DeepRunTests
         Assert.True(first.Long("trainer.step") < 3000);
         Assert.Equal(0, Trainer.Program.Main(["train", "--resume", cut, "--quiet"]));
         Assert.Equal(File.ReadAllText(Path.Combine(full, "policy.json")), File.ReadAllText(Path.Combine(cut, "policy.json")));
+    }
+
+    [Theory]
+    [InlineData("iql")]
+    [InlineData("ma2ql")]
+    [InlineData("i2q")]
+    public void AnnealLrTakesAdamsStepLinearlyToZero(string algo)
+    {
+        var options = DeepOptions.Default.With(algo, "CurvePoints=2,LearningRate=0.002,AnnealLr=true");
+        Assert.Equal(0.002, QLearnerBase.LearningRateAt(options, 0, 2000), 12);
+        Assert.Equal(0.001, QLearnerBase.LearningRateAt(options, 1000, 2000), 12);
+        Assert.Equal(0.0, QLearnerBase.LearningRateAt(options, 2000, 2000), 12);
+        Assert.Equal(0.002, QLearnerBase.LearningRateAt(DeepOptions.Default.With(algo, "LearningRate=0.002"), 1000, 2000), 12);
+        var spec = new DeepRunSpec(DeepEnvs.Resolve("lstage:L=2,seed=3"), algo, options, 2000, 3, false);
+        using var t = new DeepTrainer(spec);
+        t.Run(new DeepTrainerHooks());
+        // The last update ran at one of the final synchronous steps (8 copies): lr ≤ 0.002 · 16 / 2000 = 1.6e-5, and > 0.
+        double last = t.Learner.Metrics["lr"];
+        Assert.InRange(last, 1e-9, 4e-5);
     }
 
     [Fact]

@@ -51,8 +51,15 @@ public sealed class DeepI2q : QLearnerBase
         Replay.Add(batch);
         if (_seen is not null) Remember(batch);
         if (batch.Step < Options.Q.LearningStarts) return;
+        AnnealLearningRate(batch.Step);
         for (int k = 0; k < Options.Q.UpdatesPerStep; k++)
             if (_seen is not null) UpdateOneHot(); else UpdateDense();
+    }
+
+    protected override void AnnealLearningRate(long step)
+    {
+        base.AnnealLearningRate(step);
+        _modelOptimizer.LearningRate = QOptimizer.LearningRate;
     }
 
     /// <summary>Adds each agent's own transitions of this step to its N(o, a_i).</summary>

@@ -18,6 +18,7 @@ public class DeepIql(DeepTask task, DeepOptions options) : QLearnerBase(task, op
     {
         Replay.Add(batch);
         if (batch.Step < Options.Q.LearningStarts) return;
+        AnnealLearningRate(batch.Step);
         for (int k = 0; k < Options.Q.UpdatesPerStep; k++) DqnUpdate(null);
     }
 

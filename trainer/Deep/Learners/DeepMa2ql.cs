@@ -53,6 +53,7 @@ public sealed class DeepMa2ql : DeepIql
         MetricValues["turn_agent"] = LearnerOf(batch.Step);
         int learner = LearnerOf(batch.Step) - Task.FirstAgent;
         if (learner < 0 || learner >= Task.Agents || Replay.Count < Options.Q.BatchSize) return;
+        AnnealLearningRate(batch.Step);
         using var scope = NewDisposeScope();
         var flags = new float[Task.ShareParams ? 1 : Task.Agents];
         flags[Task.ShareParams ? 0 : learner] = 1;                          // only the agent whose turn it is updates

@@ -22,9 +22,11 @@ public sealed record CommonOptions(int Envs = 8, int Hidden = 64, double Learnin
 /// <param name="TargetEvery">gradient updates between hard copies into the target networks</param>
 /// <param name="Gru">IQL only: a recurrent Q-network (obs → Linear → ReLU → GRU → Linear) for partial observability (DeepRecurrentIql)</param>
 /// <param name="SequenceLength">Gru: consecutive steps per replayed sequence (BatchSize sequences per update)</param>
+/// <param name="AnnealLr">Adam's step size falls linearly from LearningRate at step 0 to 0 at the end of the budget
+/// (CleanRL's --anneal-lr), so late updates settle the Q-values instead of keeping them jittering around near-ties</param>
 public sealed record QOptions(int BufferSize = 20000, int BatchSize = 64, int UpdatesPerStep = 1, long LearningStarts = 500,
     double EpsilonStart = 1.0, double EpsilonEnd = 0.05, double ExplorationFraction = 0.5, int TargetEvery = 100,
-    bool Gru = false, int SequenceLength = 8);
+    bool Gru = false, int SequenceLength = 8, bool AnnealLr = false);
 
 /// <param name="TurnLength">environment steps per turn (0: the budget split into Rounds rounds of one turn per agent)</param>
 /// <param name="Rounds">rounds of turns when TurnLength is 0</param>

@@ -23,6 +23,7 @@ public sealed class DeepRecurrentIql : IDeepLearner
     readonly QOptions _q;
     readonly BatchedGruQ _net, _target;
     readonly BatchedAdam _optimizer;
+    readonly DeepOptions _options;
     readonly SequenceReplay _replay;
     readonly Dictionary<string, double> _metrics = new();
     Tensor? _trainState, _greedyState;          // [N, E, H]: each agent's own hidden state per environment copy
@@ -33,7 +34,7 @@ public sealed class DeepRecurrentIql : IDeepLearner
     {
         if (!task.IsDiscrete) throw new ArgumentException("Q-learners need discrete actions");
         if (options.Q.SequenceLength < 1) throw new Cli.UsageException($"--set SequenceLength must be at least 1, got {options.Q.SequenceLength}");
-        _task = task; _q = options.Q;
+        _task = task; _q = options.Q; _options = options;
         int h = options.Common.Hidden;
         _net = new BatchedGruQ(task.Agents, task.ObsDim, h, task.Discrete, task.ShareParams, task.OneHotObs, i => task.RngFor(i, InitPurpose));
         _target = new BatchedGruQ(task.Agents, task.ObsDim, h, task.Discrete, task.ShareParams, task.OneHotObs, i => task.RngFor(i, InitPurpose));
@@ -98,6 +99,8 @@ public sealed class DeepRecurrentIql : IDeepLearner
             _trainState.mul_(tensor(keep, [1, batch.Envs, 1]));
         }
         if (batch.Step < _q.LearningStarts || _replay.Count < _q.SequenceLength) return;
+        _optimizer.LearningRate = QLearnerBase.LearningRateAt(_options, batch.Step, _task.TotalSteps);
+        _metrics["lr"] = _optimizer.LearningRate;
         for (int k = 0; k < _q.UpdatesPerStep; k++) Update();
     }
 

@@ -57,6 +57,17 @@ public abstract class QLearnerBase : IDeepLearner
         return q.EpsilonEnd + (q.EpsilonStart - q.EpsilonEnd) * Math.Max(0, 1 - step / span);
     }
 
+    /// <summary>Adam's step size at this step: LearningRate, or with AnnealLr LearningRate · max(0, 1 − step / TotalSteps).</summary>
+    public static double LearningRateAt(DeepOptions options, long step, long totalSteps) =>
+        options.Q.AnnealLr ? options.Common.LearningRate * Math.Max(0, 1 - (double)step / Math.Max(1, totalSteps)) : options.Common.LearningRate;
+
+    /// <summary>Sets the optimizers' step size for this step (I2Q also anneals its model optimizer).</summary>
+    protected virtual void AnnealLearningRate(long step)
+    {
+        QOptimizer.LearningRate = LearningRateAt(Options, step, Task.TotalSteps);
+        MetricValues["lr"] = QOptimizer.LearningRate;
+    }
+
     /// <summary>Agent i's exploration rate at this step (MA2QL overrides: frozen agents do not explore).</summary>
     protected virtual double ExplorationOf(int agent, long step) => Epsilon(step);
 
