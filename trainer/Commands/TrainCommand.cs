@@ -21,7 +21,7 @@ public sealed class TrainCommand : ICommand
 
           --env SPEC     the environment:
         {Deep.Envs.DeepEnvs.SpecHelp}
-          --algo NAME    iql, ma2ql, i2q, ippo or dpo
+          --algo NAME    iql, ma2ql, i2q, ippo, dpo, or (deep only) mdpo; SUMO's baselines run with marl sumo-baseline
           --tabular      tabular learners (one-hot observations of a tabular game; on sumo each intersection's state is its
                          current phase and the binned queue each green phase serves, see PhaseQueueStates); without it, the deep learners
                          (TorchSharp networks per agent, batched; see trainer/Deep), which also write networks/agent-<i>.onnx,

@@ -15,7 +15,7 @@ public sealed record DeepEnvDefinition(string Spec, Func<IParallelEnv> Create, T
 /// <summary>The registry of environment specs for deep training: the tabular built-ins (one-hot observations) plus diff-i2q and diff-dpo.</summary>
 public static class DeepEnvs
 {
-    public const string SpecHelp = BuiltInGames.SpecHelp + """
+    public const string SpecHelp = BuiltInGames.SpecHelp + "\n" + """
           diff-i2q[:n=<n>]                           I2Q's differential game, n agents (default 3), actions in [-1, 1]
           diff-dpo                                   DPO's one-step game, 2 agents, actions in [-10, 10]
           sumo:<folder|.sumocfg|net+rou>[,k=v...]     traffic signals on SUMO, one agent per signal (deep learners; see trainer/Sumo)
