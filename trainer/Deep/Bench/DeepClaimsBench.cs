@@ -38,8 +38,8 @@ public sealed class DeepClaimsBench(bool quick, int threads, Action<string> log,
     /// one state (0.983). Now 24k steps with Adam's step annealed linearly to 0 (AnnealLr): I2Q 1.0 on all ten seeds in
     /// single runs of ./marl train; UpdatesPerStep=4 at 16k did not help (seed 7 0.682, 4.7× the time).
     /// random-sg PG: 120k steps (468 iterations of 32 steps × 8 copies), for IPPO, DPO and MDPO alike. At 40k the learners
-    /// were far from converged (normalized scores near 0.4) and DPO's penalty only slowed it: DPO − IPPO −0.027 (standard
-    /// error 0.014) on seeds 10–29. At 120k both reach about 0.73 and DPO − IPPO is +0.005 (0.010) on seeds 0–9 and −0.004
+    /// were far from converged (normalized scores near 0.4) and DPO's penalty only slowed DPO: DPO − IPPO −0.027 (standard
+    /// error 0.014) on seeds 10–29. At 120k both reach about 0.72 and DPO − IPPO is +0.005 (0.010) on seeds 0–9 and −0.007
     /// (0.013) on seeds 10–29: level. At the default step 1e-3 neither trust region acts much: the KL per iteration is
     /// 1e-4–2e-3, IPPO's clip does not bind and DPO's betas fall to their 1e-4 floor within a few iterations
     /// (KL &lt; d_target/δ). With Adam's step 3e-3 or 1e-2 IPPO gained more than DPO (seeds 0–1, at 40k).
