@@ -25,8 +25,8 @@ public sealed class BenchCommand : ICommand
                marl bench deep-speed [--steps N] [--rss-from N] [--rss-to N]
 
         deep-claims  trains the deep learners (TorchSharp) on diff-dpo, diff-i2q, lstage L=4 and random-sg 30/3/5 and prints
-                     issue 3's acceptance table plus reproducibility; writes deep-claims.md, .json and .png to --out.
-                     --quick runs 2 seeds with smaller budgets (CI-sized). --threads N: runs in parallel (default 2; the
+                     issue 3's acceptance table plus reproducibility; writes deep-claims.md and .json to --out, and
+                     deep-claims.png (diff-dpo's greedy return per seed) when diff-dpo runs. --quick runs 2 seeds with smaller budgets (CI-sized). --threads N: runs in parallel (default 2; the
                      figures do not depend on it). --only runs some sections: diff-dpo, diff-i2q, lstage, random-sg,
                      reproducibility (default: all). Exit code 1 if a claim does not hold.
         deep-speed   env steps/s and gradient updates/s of each deep learner, batched vs a per-agent loop, and the RSS

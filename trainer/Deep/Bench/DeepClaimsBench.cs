@@ -178,6 +178,7 @@ public sealed class DeepClaimsBench(bool quick, int threads, Action<string> log,
                 greedy_return = Num(r.GreedyReturn), normalized_score = Num(r.NormalizedScore), exploitability = Num(r.Exploitability), updates = r.Updates, seconds = r.Seconds }),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, "deep-claims.json"), JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (!Runs("diff-dpo")) return;                                       // the plot is of diff-dpo only
         var series = new[] { "iql", "i2q", "ma2ql", "ippo", "dpo", "mdpo" }
             .Select(a => (a.ToUpperInvariant(), Of(results, "diff-dpo", a).OrderBy(r => r.Job.Seed).Select(r => (double)r.Job.Seed).ToArray(),
                 Of(results, "diff-dpo", a).OrderBy(r => r.Job.Seed).Select(r => r.GreedyReturn).ToArray()))
