@@ -17,12 +17,14 @@ sealed class DetectorObserver : ISubscriptionSink
     public static readonly byte[] DetectorVariables = [TraciVariable.LastStepVehicleNumber, TraciVariable.LastStepVehicleHaltingNumber, TraciVariable.LastStepMeanSpeed];
     public static readonly byte[] LaneVariables = [TraciVariable.WaitingTime];
     public static readonly byte[] SimulationVariables = [TraciVariable.Time, TraciVariable.MinExpectedNumber];
+    public static readonly byte[] EdgeVariables = [TraciVariable.PendingVehicles];
 
     const byte JunctionContextResponse = TraciCommand.SubscribeJunctionContext + TraciCommand.ResponseOffset;
     const byte TrafficLightResponse = TraciCommand.SubscribeTrafficLightVariables + TraciCommand.ResponseOffset;
     const byte SimulationResponse = TraciCommand.SubscribeSimulationVariables + TraciCommand.ResponseOffset;
     const byte LaneAreaResponse = TraciCommand.SubscribeLaneAreaVariables + TraciCommand.ResponseOffset;
     const byte LaneResponse = TraciCommand.SubscribeLaneVariables + TraciCommand.ResponseOffset;
+    const byte EdgeResponse = TraciCommand.SubscribeEdgeVariables + TraciCommand.ResponseOffset;
 
     readonly IReadOnlyList<Intersection> _intersections;
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byJunction;
@@ -32,7 +34,11 @@ sealed class DetectorObserver : ISubscriptionSink
     readonly double _horizon;
     readonly LaneAreaDetectors? _detectors;
     readonly Dictionary<string, (int Intersection, int Slot)>.AlternateLookup<ReadOnlySpan<char>> _incomingLane;
+    readonly Dictionary<string, (int Intersection, int Slot)[]>.AlternateLookup<ReadOnlySpan<char>> _incomingEdge;
     readonly char[] _chars = new char[1024];
+
+    /// <summary>Every intersection's incoming edges, each once (what observe_pending subscribes to).</summary>
+    public IEnumerable<string> IncomingEdges => _incomingEdge.Dictionary.Keys;
 
     public bool Collect { get; set; }
     public double Time { get; private set; }
@@ -53,6 +59,8 @@ sealed class DetectorObserver : ISubscriptionSink
         _detectors = detectors;
         _incomingLane = intersections.SelectMany((x, i) => x.IncomingLanes.Select((l, slot) => (l.Id, i, slot)))
             .ToDictionary(p => p.Id, p => (p.i, p.slot)).GetAlternateLookup<ReadOnlySpan<char>>();
+        _incomingEdge = intersections.SelectMany((x, i) => x.IncomingEdges.Select((e, slot) => (e, i, slot)))
+            .GroupBy(p => p.e).ToDictionary(g => g.Key, g => g.Select(p => (p.i, p.slot)).ToArray()).GetAlternateLookup<ReadOnlySpan<char>>();
         _byJunction = intersections.Select((x, i) => (x.JunctionId, i)).ToDictionary(p => p.JunctionId, p => p.i).GetAlternateLookup<ReadOnlySpan<char>>();
         _byTls = intersections.Select((x, i) => (x.TlsId, i)).ToDictionary(p => p.TlsId, p => p.i).GetAlternateLookup<ReadOnlySpan<char>>();
         _greenStateBytes = intersections.Select(x => x.GreenStates.Select(Encoding.Latin1.GetBytes).ToArray()).SelectMany(a => a).ToArray();
@@ -85,6 +93,10 @@ sealed class DetectorObserver : ISubscriptionSink
             case LaneResponse when Collect:
                 if (variableId == TraciVariable.WaitingTime && _incomingLane.TryGetValue(Decode(subscribedId), out var lane))
                     _intersections[lane.Intersection].RecordLaneWait(lane.Slot, value.Number);
+                return;
+            case EdgeResponse when Collect:
+                if (variableId == TraciVariable.PendingVehicles && _incomingEdge.TryGetValue(Decode(subscribedId), out var owners))
+                    foreach (var (i, slot) in owners) _intersections[i].Pending[slot] = (float)value.Number;   // a string list's value is its length
                 return;
             case TrafficLightResponse:
                 OnTrafficLightState(subscribedId, value.Text);

@@ -15,6 +15,8 @@ public sealed class Intersection
     public IReadOnlyList<string> GreenStates { get; }
     public IReadOnlyList<NetLane> IncomingLanes { get; }
     public IReadOnlyList<NetLane> OutgoingLanes { get; }
+    /// <summary>The distinct edges of the incoming lanes, in lane order (observe_pending reads one value per edge).</summary>
+    public IReadOnlyList<string> IncomingEdges { get; }
     /// <summary>Per green phase: the incoming lane slots that get a green signal.</summary>
     public IReadOnlyList<int[]> PhaseIncomingLanes { get; }
     /// <summary>Per green phase: the distinct (incoming slot, outgoing slot) movements it serves.</summary>
@@ -33,6 +35,8 @@ public sealed class Intersection
     /// <summary>Per incoming lane: moving vehicles in range that reach the stop line within one step at their current speed.</summary>
     public readonly float[] Arriving;
     public readonly float[] OutgoingCount;
+    /// <summary>Per incoming edge: vehicles waiting to be inserted on it (observe_pending).</summary>
+    public readonly float[] Pending;
 
     /// <summary>Current green phase index, and when it turned green (simulation seconds).</summary>
     public int CurrentGreen { get; internal set; }
@@ -65,6 +69,7 @@ public sealed class Intersection
 
         IncomingLanes = light.Links.Select(l => l.InLane).Distinct().Select(id => Lane(net, id)).ToList();
         OutgoingLanes = light.Links.Select(l => l.OutLane).Distinct().Select(id => Lane(net, id)).ToList();
+        IncomingEdges = IncomingLanes.Select(l => SumoNetwork.EdgeOfLane(l.Id)).Distinct().ToList();
         var inSlot = IncomingLanes.Select((l, i) => (l.Id, i)).ToDictionary(p => p.Id, p => p.i);
         var outSlot = OutgoingLanes.Select((l, i) => (l.Id, i)).ToDictionary(p => p.Id, p => p.i);
 
@@ -99,6 +104,7 @@ public sealed class Intersection
         Delay = new float[IncomingLanes.Count];
         Arriving = new float[IncomingLanes.Count];
         OutgoingCount = new float[OutgoingLanes.Count];
+        Pending = new float[IncomingEdges.Count];
     }
 
     public int ActionCount => GreenStates.Count;
@@ -129,6 +135,7 @@ public sealed class Intersection
         Array.Clear(Delay);
         Array.Clear(Arriving);
         Array.Clear(OutgoingCount);
+        Array.Clear(Pending);
     }
 
     /// <summary>Counts one vehicle seen around the junction, if it is within range on one of this intersection's lanes.</summary>
@@ -203,6 +210,7 @@ public sealed class Intersection
     public float TotalQueue() => Sum(Queue);
     public float TotalWait() => Sum(Wait);
     public float TotalDelay() => Sum(Delay);
+    public float TotalPending() => Sum(Pending);
 
     /// <summary>
     /// The intersection's pressure (PressLight, Wei et al. 2019, eq. 2 with unnormalized counts): Σ over its movements

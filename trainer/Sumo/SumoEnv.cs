@@ -27,9 +27,12 @@ public sealed record SumoEnvOptions
 /// (vehicles sensing) two more blocks follow: <c>lane:ID:arriving</c>, the moving vehicles that reach the stop line
 /// within one step at their current speed (what a radar or camera at the approach measures), and
 /// <c>phase:green_s</c>, how long the current green has been shown. With observe_outgoing a last block follows:
-/// <c>lane:ID:outgoing</c>, the vehicles within range on each outgoing lane.</para>
+/// <c>lane:ID:outgoing</c>, the vehicles within range on each outgoing lane. With observe_pending, last of all,
+/// <c>edge:ID:pending</c> per incoming edge: the vehicles waiting to be inserted there (a queue spilled back past the
+/// net's boundary, which an advance detector upstream would count).</para>
 /// <para>Reward of an agent: minus its own queue (reward=queue), waiting time (reward=wait), delay rate Σ(1 − v/v_max)
-/// (reward=delay) or absolute pressure |Σ_movements in − out| (reward=pressure), from the same detectors.</para>
+/// (reward=delay) or absolute pressure |Σ_movements in − out| (reward=pressure), from the same detectors. With
+/// observe_pending the queue and delay rewards also count each pending vehicle as one halting vehicle.</para>
 /// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
 /// folder; the last step's <see cref="Info"/> carries avg_delay (RESCO's delay, see <see cref="TripInfoMetrics"/>),
 /// avg_time_loss, avg_trip_time, avg_wait, avg_depart_delay, throughput, never_departed and vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
@@ -43,7 +46,7 @@ public sealed class SumoEnv : IParallelEnv
     readonly LaneAreaDetectors? _detectors;
     readonly bool _ownsRunDirectory;
     readonly string[] _phaseDuringStep;   // per agent: the green state to set after yellow, or null
-    readonly bool _observeArrivals, _observeOutgoing;
+    readonly bool _observeArrivals, _observeOutgoing, _observePending;
     readonly ScheduledDepartures _schedule; // the route files' departs, for RESCO's never-departed term
     SumoProcess? _sumo;
     Random _seeds = new(0);
@@ -83,12 +86,13 @@ public sealed class SumoEnv : IParallelEnv
         if (net.TrafficLights.Count == 0)
             throw new SumoException($"net {scenario.NetFile} has no traffic lights (no <tlLogic> controlling links): there is nothing to control");
         _intersections = net.TrafficLights.Select(l => new Intersection(l, net, config.DetectorRangeM)).ToArray();
-        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x, config.ObserveArrivals, config.ObserveOutgoing)), ActionSpec.Discrete(x.ActionCount))).ToArray();
+        _agents = _intersections.Select(x => new AgentSpec(x.TlsId, new ObservationSpec(FeatureNames(x, config)), ActionSpec.Discrete(x.ActionCount))).ToArray();
         _detectors = config.Sensing == SensingKind.Detectors ? new LaneAreaDetectors(_intersections, config.DetectorRangeM) : null;
         if (config.ObserveArrivals && config.Sensing != SensingKind.Vehicles)
             throw new SumoException($"{scenario.Name}: observe_arrivals needs sensing=vehicles (a lane-area detector does not see speeds per vehicle)");
         _observeArrivals = config.ObserveArrivals;
         _observeOutgoing = config.ObserveOutgoing;
+        _observePending = config.ObservePending;
         _observer = new DetectorObserver(_intersections, config.DetectorRangeM, config.StepLengthS, _detectors);
         _phaseDuringStep = new string[_intersections.Length];
         EpisodeLimit = config.DecisionsPerEpisode;
@@ -99,7 +103,7 @@ public sealed class SumoEnv : IParallelEnv
         Directory.CreateDirectory(RunDirectory);
     }
 
-    static string[] FeatureNames(Intersection x, bool arrivals, bool outgoing)
+    static string[] FeatureNames(Intersection x, SumoScenarioConfig config)
     {
         var names = new List<string>();
         foreach (var lane in x.IncomingLanes)
@@ -109,13 +113,15 @@ public sealed class SumoEnv : IParallelEnv
             names.Add($"lane:{lane.Id}:wait");
         }
         for (int k = 0; k < x.GreenStates.Count; k++) names.Add($"phase:{k}:{x.GreenStates[k]}");
-        if (arrivals)
+        if (config.ObserveArrivals)
         {
             foreach (var lane in x.IncomingLanes) names.Add($"lane:{lane.Id}:arriving");
             names.Add(GreenTimeFeature);
         }
-        if (outgoing)
+        if (config.ObserveOutgoing)
             foreach (var lane in x.OutgoingLanes) names.Add($"lane:{lane.Id}:outgoing");
+        if (config.ObservePending)
+            foreach (string edge in x.IncomingEdges) names.Add($"edge:{edge}:pending");
         return names.ToArray();
     }
 
@@ -147,6 +153,8 @@ public sealed class SumoEnv : IParallelEnv
             client.SubscribeVariables(TraciCommand.SubscribeSimulationVariables, "", DetectorObserver.SimulationVariables, _observer);
             for (int k = 0; k < (_detectors?.Count ?? 0); k++)
                 client.SubscribeVariables(TraciCommand.SubscribeLaneAreaVariables, LaneAreaDetectors.Id(k), DetectorObserver.DetectorVariables);
+            if (_observePending)
+                foreach (string edge in _observer.IncomingEdges) client.SubscribeVariables(TraciCommand.SubscribeEdgeVariables, edge, DetectorObserver.EdgeVariables);
             foreach (var x in _intersections)
             {
                 if (_detectors is null)
@@ -194,12 +202,13 @@ public sealed class SumoEnv : IParallelEnv
         {
             var x = _intersections[i];
             float queue = x.TotalQueue(), wait = x.TotalWait();
+            float pending = _observePending ? x.TotalPending() : 0;   // waiting to get in: halted, losing 1 s per s
             rewards[i] = config.Reward switch
             {
-                RewardKind.Queue => -queue,
+                RewardKind.Queue => -(queue + pending),
                 RewardKind.Wait => -wait,
                 RewardKind.Pressure => -Math.Abs(x.Pressure()),
-                _ => -x.TotalDelay(),
+                _ => -(x.TotalDelay() + pending),
             };
             totalQueue += queue;
             totalWait += wait;
@@ -289,7 +298,12 @@ public sealed class SumoEnv : IParallelEnv
                 o[at + lanes] = (float)Math.Max(0, _time - x.GreenSince);
                 at += lanes + 1;
             }
-            if (_observeOutgoing) x.OutgoingCount.AsSpan().CopyTo(o.AsSpan(at));
+            if (_observeOutgoing)
+            {
+                x.OutgoingCount.AsSpan().CopyTo(o.AsSpan(at));
+                at += x.OutgoingLanes.Count;
+            }
+            if (_observePending) x.Pending.AsSpan().CopyTo(o.AsSpan(at));
         }
     }
 

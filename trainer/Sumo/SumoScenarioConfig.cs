@@ -72,6 +72,13 @@ public sealed record SumoScenarioConfig
     public bool ObserveArrivals { get; init; }
     /// <summary>Adds lane:ID:outgoing, the vehicles within range on each outgoing lane (what the pressure reward and max-pressure use), to the observation.</summary>
     public bool ObserveOutgoing { get; init; }
+    /// <summary>
+    /// Adds edge:ID:pending per incoming edge to the observation: the vehicles SUMO could not yet insert on that edge
+    /// because its queue reaches back to the edge's start (SUMO's edge pending vehicles). It is the intersection's own
+    /// approach queue beyond the modelled net, what an advance detector upstream would count. The queue and delay rewards
+    /// then count each such vehicle as one halting vehicle (it accrues depart delay at 1 s/s, which RESCO's delay charges).
+    /// </summary>
+    public bool ObservePending { get; init; }
     public double Gamma { get; init; } = 0.99;
     /// <summary>Green time of each phase in the `fixed` baseline's cycle.</summary>
     public double FixedGreenS { get; init; } = 20;
@@ -83,6 +90,8 @@ public sealed record SumoScenarioConfig
     public double ObsScaleApproaching { get; init; } = 0.1;
     /// <summary>Learners see lane:*:wait (seconds) multiplied by this.</summary>
     public double ObsScaleWait { get; init; } = 0.01;
+    /// <summary>Learners see edge:*:pending multiplied by this (hundreds of vehicles can wait at a starved entry).</summary>
+    public double ObsScalePending { get; init; } = 0.02;
     /// <summary>Learners receive the reward multiplied by this (the environment's own reward stays in vehicles or seconds).</summary>
     public double RewardScale { get; init; } = 0.1;
 
@@ -130,14 +139,16 @@ public sealed record SumoScenarioConfig
             "detector_range_m" => this with { DetectorRangeM = Positive(key, value) },
             "reward" => this with { Reward = ParseReward(value) },
             "sensing" => this with { Sensing = ParseSensing(value) },
-            "observe_arrivals" => this with { ObserveArrivals = value switch { "true" => true, "false" => false, _ => throw new SumoException($"'observe_arrivals' must be true or false, got '{value}'") } },
-            "observe_outgoing" => this with { ObserveOutgoing = value switch { "true" => true, "false" => false, _ => throw new SumoException($"'observe_outgoing' must be true or false, got '{value}'") } },
+            "observe_arrivals" => this with { ObserveArrivals = Flag(key, value) },
+            "observe_outgoing" => this with { ObserveOutgoing = Flag(key, value) },
+            "observe_pending" => this with { ObservePending = Flag(key, value) },
             "gamma" => this with { Gamma = NonNegative(key, value) },
             "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
             "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
             "obs_scale_queue" => this with { ObsScaleQueue = Positive(key, value) },
             "obs_scale_approaching" => this with { ObsScaleApproaching = Positive(key, value) },
             "obs_scale_wait" => this with { ObsScaleWait = Positive(key, value) },
+            "obs_scale_pending" => this with { ObsScalePending = Positive(key, value) },
             "reward_scale" => this with { RewardScale = Positive(key, value) },
             _ => null!,
         };
@@ -154,7 +165,7 @@ public sealed record SumoScenarioConfig
         if (EpisodeS < StepLengthS) throw new SumoException($"{source}: episode_s must be at least step_length_s");
         if (DetectorRangeM <= 0) throw new SumoException($"{source}: detector_range_m must be positive");
         if (Gamma is < 0 or > 1) throw new SumoException($"{source}: gamma must be in [0, 1]");
-        if (!(ObsScaleQueue > 0 && ObsScaleApproaching > 0 && ObsScaleWait > 0 && RewardScale > 0))
+        if (!(ObsScaleQueue > 0 && ObsScaleApproaching > 0 && ObsScaleWait > 0 && ObsScalePending > 0 && RewardScale > 0))
             throw new SumoException($"{source}: obs_scale_* and reward_scale must be positive");
     }
 
@@ -172,6 +183,13 @@ public sealed record SumoScenarioConfig
         "detectors" => SensingKind.Detectors,
         "vehicles" => SensingKind.Vehicles,
         _ => throw new SumoException($"sensing must be 'detectors' or 'vehicles', got '{value}'"),
+    };
+
+    static bool Flag(string key, string value) => value switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new SumoException($"'{key}' must be true or false, got '{value}'"),
     };
 
     static double Parse(string key, string value) =>

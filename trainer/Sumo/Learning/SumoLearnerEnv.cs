@@ -69,7 +69,7 @@ public sealed class SumoLearnerEnv : IParallelEnv
         _inner = new JointAction(env.Agents);
     }
 
-    /// <summary>The factor applied to a named feature: lane counts and waits by the config's scales, phase one-hots 1, green time 0.01, padding 0.</summary>
+    /// <summary>The factor applied to a named feature: lane counts, waits and pending vehicles by the config's scales, phase one-hots 1, green time 0.01, padding 0.</summary>
     public static float ScaleOf(string feature, SumoScenarioConfig config)
     {
         if (feature.StartsWith("pad:", StringComparison.Ordinal)) return 0f;
@@ -80,6 +80,7 @@ public sealed class SumoLearnerEnv : IParallelEnv
                 || feature.EndsWith(":outgoing", StringComparison.Ordinal)) return (float)config.ObsScaleApproaching;
             if (feature.EndsWith(":wait", StringComparison.Ordinal)) return (float)config.ObsScaleWait;
         }
+        if (feature.StartsWith("edge:", StringComparison.Ordinal) && feature.EndsWith(":pending", StringComparison.Ordinal)) return (float)config.ObsScalePending;
         if (feature == SumoEnv.GreenTimeFeature) return GreenTimeScale;
         return 1f;
     }

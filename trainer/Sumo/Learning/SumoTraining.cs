@@ -189,6 +189,7 @@ public static class SumoTraining
             obs_scale_queue = scenario.Config.ObsScaleQueue,
             obs_scale_approaching = scenario.Config.ObsScaleApproaching,
             obs_scale_wait = scenario.Config.ObsScaleWait,
+            obs_scale_pending = scenario.Config.ObsScalePending,
             reward_scale = scenario.Config.RewardScale,
             note = "network input k = raw detector feature k (names below); the network's normalizer multiplies it by scale[k]; pad:K features are 0; actions >= valid_actions keep the current green (masked at evaluation)",
             agents = env.Inputs,

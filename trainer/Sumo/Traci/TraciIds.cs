@@ -18,6 +18,7 @@ public static class TraciCommand
     public const byte SubscribeTrafficLightVariables = 0xd2;
     public const byte SubscribeLaneVariables = 0xd3;
     public const byte SubscribeLaneAreaVariables = 0xdd;
+    public const byte SubscribeEdgeVariables = 0xda;
     public const byte SubscribeSimulationVariables = 0xdb;
     public const byte SubscribeJunctionContext = 0x89;
 
@@ -48,6 +49,7 @@ public static class TraciVariable
     public const byte TeleportStartingNumber = 0x75;
     public const byte ArrivedNumber = 0x79;
     public const byte MinExpectedNumber = 0x7d;       // vehicles running plus those still waiting to be inserted
+    public const byte PendingVehicles = 0x94;         // edge: ids of the vehicles waiting to be inserted on it (string list)
 }
 
 /// <summary>Type tags of TraCI's typed values.</summary>
