@@ -89,6 +89,10 @@ public sealed class SumoBadInputTests(SumoScenarioFixture scenario)
         Assert.Contains("route 'nope' not found", e.Message);
         e = Assert.Throws<SumoException>(() => SumoScenario.Resolve(scenario.GridSpec(",yellow_s=12")));
         Assert.Contains("yellow_s", e.Message);
+        e = Assert.Throws<SumoException>(() => SumoScenario.Resolve(scenario.GridSpec(",observe_pending=yes")));
+        Assert.Contains("'observe_pending' must be true or false, got 'yes'", e.Message);
+        e = Assert.Throws<SumoException>(() => SumoScenario.Resolve(scenario.GridSpec(",obs_scale_pending=0")));
+        Assert.Contains("'obs_scale_pending' must be positive", e.Message);
         Assert.Null(SumoEnvFactory.TryCreate("lstage:L=3,seed=0"));
     }
 

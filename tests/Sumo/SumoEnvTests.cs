@@ -107,6 +107,47 @@ public sealed class SumoEnvTests(SumoScenarioFixture scenario)
         Assert.True(sawOutgoing, "no vehicle was ever counted on an outgoing lane");
     }
 
+    /// <summary>
+    /// observe_pending on a generated grid with heavy demand and every light held on phase 0: the red entries fill up,
+    /// SUMO cannot insert the next vehicles, and each intersection sees edge:ID:pending per incoming edge, equal to
+    /// SUMO's own count of the vehicles waiting on that edge (asked directly over TraCI); the delay reward then adds
+    /// them to the delay rate of the vehicles in range. Without the option the feature is absent.
+    /// </summary>
+    [Fact]
+    public void Pending_vehicles_at_blocked_entries_are_observed_per_incoming_edge_and_charged_in_the_delay_reward()
+    {
+        string folder = scenario.NewRunFolder();
+        GridScenarioGenerator.Generate(folder, 2, new GridDemand(WestEastPerHour: 1800, NorthSouthPerHour: 1800, DurationS: 300, Seed: 5), edgeLength: 60);
+        using var env = SumoEnvFactory.Create($"sumo:{folder},episode_s=300,reward=delay,observe_pending=true", new SumoEnvOptions());
+        var obs = ObservationBuffers(env);
+        var rewards = new float[env.Agents.Count];
+        var hold = new JointAction(env.Agents);
+        env.Reset(0, obs);
+        float mostPending = 0;
+        for (int step = 0; step < 25; step++)
+        {
+            env.Step(hold, obs, rewards);
+            for (int i = 0; i < env.Agents.Count; i++)
+            {
+                var x = env.Intersections[i];
+                var names = env.Agents[i].Observation.FeatureNames;
+                int at = 3 * x.IncomingLanes.Count + x.ActionCount;
+                Assert.Equal(at + x.IncomingEdges.Count, names.Count);
+                for (int e = 0; e < x.IncomingEdges.Count; e++)
+                {
+                    Assert.Equal($"edge:{x.IncomingEdges[e]}:pending", names[at + e]);
+                    double sumo = env.Client!.GetNumber(TraciCommand.GetEdge, TraciVariable.PendingVehicles, x.IncomingEdges[e]);
+                    Assert.Equal(sumo, obs[i][at + e]);
+                }
+                Assert.Equal(-(x.TotalDelay() + x.TotalPending()), rewards[i], 3);
+                mostPending = Math.Max(mostPending, x.TotalPending());
+            }
+        }
+        Assert.True(mostPending >= 3, $"expected vehicles waiting to enter behind the red lights, at most {mostPending}");
+        using var without = SumoEnvFactory.Create($"sumo:{folder},episode_s=300", new SumoEnvOptions());
+        Assert.All(without.Agents, a => Assert.DoesNotContain(a.Observation.FeatureNames, n => n.EndsWith(":pending", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Delay_reward_from_lane_area_detectors_grows_in_front_of_red_and_stays_below_the_vehicle_count()
     {

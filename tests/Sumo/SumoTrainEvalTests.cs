@@ -79,7 +79,7 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
     [Fact]
     public void Deep_registry_dispatches_sumo_specs_with_scaled_observations_and_rewards()
     {
-        var def = DeepEnvs.Resolve(scenario.GridSpec(",obs_scale_queue=0.5,reward_scale=0.25"));
+        var def = DeepEnvs.Resolve(scenario.GridSpec(",obs_scale_queue=0.5,reward_scale=0.25,observe_pending=true,obs_scale_pending=0.2"));
         Assert.False(def.IsTabular);
         using var env = Assert.IsType<SumoLearnerEnv>(def.Create());
         Assert.Equal(4, env.Agents.Count);
@@ -99,7 +99,9 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
                 Assert.Equal(inner[i].Queue[l] * 0.5f, obs[i][names.ToList().IndexOf($"lane:{inner[i].IncomingLanes[l].Id}:queue")], 5);
                 Assert.Equal(inner[i].Wait[l] * 0.01f, obs[i][3 * l + 2], 4);
             }
-            Assert.Equal(-inner[i].TotalQueue() * 0.25f, rewards[i], 4);
+            for (int e = 0; e < inner[i].IncomingEdges.Count; e++)
+                Assert.Equal(inner[i].Pending[e] * 0.2f, obs[i][names.ToList().IndexOf($"edge:{inner[i].IncomingEdges[e]}:pending")], 5);
+            Assert.Equal(-(inner[i].TotalQueue() + inner[i].TotalPending()) * 0.25f, rewards[i], 4);
             Assert.Equal(env.Inputs[i].Scale.Count, names.Count);
         }
         Assert.Contains(rewards, r => r < 0);   // queues formed

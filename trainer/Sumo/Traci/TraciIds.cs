@@ -10,6 +10,7 @@ public static class TraciCommand
 
     public const byte GetTrafficLight = 0xa2;
     public const byte GetLane = 0xa3;
+    public const byte GetEdge = 0xaa;
     public const byte GetVehicle = 0xa4;
     public const byte GetSimulation = 0xab;
     public const byte GetLaneArea = 0xad;
