@@ -22,7 +22,7 @@ public sealed class SumoBaselineCommand : ICommand
                       e.g. sumo:../shared/scenarios/resco/grid4x4,route=grid4x4_1
                       keys: step_length_s yellow_s min_green_s max_green_s(0: off) episode_s detector_range_m reward(queue|wait|delay|pressure)
                             sensing(detectors|vehicles) observe_arrivals(true|false) observe_outgoing(true|false)
-                            observe_pending(true|false) gamma fixed_green_s
+                            observe_pending(true|false) pending_weight gamma fixed_green_s
                             time_to_teleport_s obs_scale_* reward_scale config(JSON file)
           --algo      static: SUMO's own program; fixed: cycle of fixed greens (fixed_green_s);
                       maxpressure: max-pressure; greedy: longest queue first

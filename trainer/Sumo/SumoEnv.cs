@@ -32,7 +32,7 @@ public sealed record SumoEnvOptions
 /// net's boundary, which an advance detector upstream would count).</para>
 /// <para>Reward of an agent: minus its own queue (reward=queue), waiting time (reward=wait), delay rate Σ(1 − v/v_max)
 /// (reward=delay) or absolute pressure |Σ_movements in − out| (reward=pressure), from the same detectors. With
-/// observe_pending the queue and delay rewards also count each pending vehicle as one halting vehicle.</para>
+/// observe_pending the queue and delay rewards also count each pending vehicle, weighted by pending_weight (default 1).</para>
 /// <para>The episode is truncated after episode_s. SUMO then closes and its tripinfo.xml is moved into the run
 /// folder; the last step's <see cref="Info"/> carries avg_delay (RESCO's delay, see <see cref="TripInfoMetrics"/>),
 /// avg_time_loss, avg_trip_time, avg_wait, avg_depart_delay, throughput, never_departed and vehicles_in_network. If SUMO fails the run folder keeps the previous episode's complete tripinfo.xml.</para>
@@ -202,7 +202,7 @@ public sealed class SumoEnv : IParallelEnv
         {
             var x = _intersections[i];
             float queue = x.TotalQueue(), wait = x.TotalWait();
-            float pending = _observePending ? x.TotalPending() : 0;   // waiting to get in: halted, losing 1 s per s
+            float pending = _observePending ? (float)config.PendingWeight * x.TotalPending() : 0;   // waiting to get in: halted, losing 1 s per s
             rewards[i] = config.Reward switch
             {
                 RewardKind.Queue => -(queue + pending),

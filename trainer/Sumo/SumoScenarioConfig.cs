@@ -76,9 +76,11 @@ public sealed record SumoScenarioConfig
     /// Adds edge:ID:pending per incoming edge to the observation: the vehicles SUMO could not yet insert on that edge
     /// because its queue reaches back to the edge's start (SUMO's edge pending vehicles). It is the intersection's own
     /// approach queue beyond the modelled net, what an advance detector upstream would count. The queue and delay rewards
-    /// then count each such vehicle as one halting vehicle (it accrues depart delay at 1 s/s, which RESCO's delay charges).
+    /// then count each such vehicle as pending_weight halting vehicles (it accrues depart delay at 1 s/s, which RESCO's delay charges).
     /// </summary>
     public bool ObservePending { get; init; }
+    /// <summary>With observe_pending: what one pending vehicle counts in the queue and delay rewards (1: as a halting vehicle; 0: observed only).</summary>
+    public double PendingWeight { get; init; } = 1;
     public double Gamma { get; init; } = 0.99;
     /// <summary>Green time of each phase in the `fixed` baseline's cycle.</summary>
     public double FixedGreenS { get; init; } = 20;
@@ -142,6 +144,7 @@ public sealed record SumoScenarioConfig
             "observe_arrivals" => this with { ObserveArrivals = Flag(key, value) },
             "observe_outgoing" => this with { ObserveOutgoing = Flag(key, value) },
             "observe_pending" => this with { ObservePending = Flag(key, value) },
+            "pending_weight" => this with { PendingWeight = NonNegative(key, value) },
             "gamma" => this with { Gamma = NonNegative(key, value) },
             "fixed_green_s" => this with { FixedGreenS = Positive(key, value) },
             "time_to_teleport_s" => this with { TimeToTeleportS = Parse(key, value) },
