@@ -51,6 +51,7 @@ public class DeepRunTests
     [InlineData("i2q", "")]                                               // with each agent's seen successors (one-hot f)
     [InlineData("i2q", ",AnnealLr=true")]                                 // the annealed step follows the resumed step count
     [InlineData("ippo", "")]
+    [InlineData("ippo", ",AnnealLr=true")]                                // PPO's annealed step too (CleanRL's --anneal-lr)
     [InlineData("mdpo", "")]
     public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)
     {
@@ -87,6 +88,27 @@ public class DeepRunTests
         // The last update ran at one of the final synchronous steps (8 copies): lr ≤ 0.002 · 16 / 2000 = 1.6e-5, and > 0.
         double last = t.Learner.Metrics["lr"];
         Assert.InRange(last, 1e-9, 4e-5);
+    }
+
+    [Theory]
+    [InlineData("ippo")]
+    [InlineData("dpo")]
+    [InlineData("mdpo")]
+    public void PolicyGradientAnnealLrTakesAdamsStepLinearlyToZero(string algo)
+    {
+        var options = DeepOptions.Default.With(algo, "CurvePoints=2,LearningRate=0.002,AnnealLr=true");
+        var spec = new DeepRunSpec(DeepEnvs.Resolve("lstage:L=2,seed=3"), algo, options, 2000, 3, false);
+        using var t = new DeepTrainer(spec);
+        t.Run(new DeepTrainerHooks());
+        // The last update ran after the last full rollout (8 copies × 32 steps = 256 env steps): step ≥ 2000 − 256, so
+        // lr ≤ 0.002 · 256 / 2000 = 2.6e-4; and it is positive (step < 2000) and below the base step.
+        double last = t.Learner.Metrics["lr"];
+        Assert.InRange(last, 1e-9, 2.6e-4);
+        // Without AnnealLr the step stays at LearningRate.
+        var fixedSpec = spec with { Options = DeepOptions.Default.With(algo, "CurvePoints=2,LearningRate=0.002") };
+        using var f = new DeepTrainer(fixedSpec);
+        f.Run(new DeepTrainerHooks());
+        Assert.Equal(0.002, f.Learner.Metrics["lr"], 12);
     }
 
     [Fact]

@@ -109,6 +109,8 @@ public abstract class PolicyGradientBase : IDeepLearner
         _act.Add((int[])b.Actions.Clone()); _cont.Add((float[])b.Continuous.Clone());
         _term.Add((bool[])b.Terminated.Clone()); _done.Add(b.Terminated.Zip(b.Truncated, (x, y) => x || y).ToArray());
         if (_obs.Count < Options.Ppo.RolloutSteps) return;
+        Optimizer.LearningRate = LearningRateSchedule.At(Options.Common.LearningRate, Options.Ppo.AnnealLr, b.Step, Task.TotalSteps);
+        MetricValues["lr"] = Optimizer.LearningRate;   // CleanRL: lrnow = (1 − (iteration − 1) / num_iterations) · lr
         using (var scope = NewDisposeScope()) Update();
         ClearRollout();
     }

@@ -59,7 +59,7 @@ public abstract class QLearnerBase : IDeepLearner
 
     /// <summary>Adam's step size at this step: LearningRate, or with AnnealLr LearningRate · max(0, 1 − step / TotalSteps).</summary>
     public static double LearningRateAt(DeepOptions options, long step, long totalSteps) =>
-        options.Q.AnnealLr ? options.Common.LearningRate * Math.Max(0, 1 - (double)step / Math.Max(1, totalSteps)) : options.Common.LearningRate;
+        LearningRateSchedule.At(options.Common.LearningRate, options.Q.AnnealLr, step, totalSteps);
 
     /// <summary>Sets the optimizers' step size for this step (I2Q also anneals its model optimizer).</summary>
     protected virtual void AnnealLearningRate(long step)
