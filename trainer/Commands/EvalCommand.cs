@@ -11,7 +11,7 @@ public sealed class EvalCommand : ICommand
     public string Summary => "evaluate a run folder's policy (exactly, on tabular games; deep runs too)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
     public string Help => """
-        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E] [--networks final|best]
+        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E] [--networks final|best|best-all]
 
         Evaluates the policy in a run folder. On tabular games the scores are exact (no sampling): the policy's value,
         V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
@@ -36,6 +36,8 @@ public sealed class EvalCommand : ICommand
           --networks best     evaluate networks-best/ (deep runs): the networks as they were at the end of the
                               training episode with the lowest avg_delay, chosen on training episodes only; the
                               summary names that episode (default final: networks/, the end of training)
+          --networks best-all evaluate networks-best-all/: the same, selected on the lowest avg_delay_all (which a
+                              policy cannot lower by keeping vehicles outside the net)
         """;
 
     public int Run(CommandArgs args)
@@ -44,16 +46,11 @@ public sealed class EvalCommand : ICommand
         bool json = args.Flag("json");
         int episodes = args.Int("episodes", 1, min: 1);
         double epsilon = args.Double("eval-epsilon", 0);
-        bool best = (args.String("networks") ?? "final") switch
-        {
-            "final" => false,
-            "best" => true,
-            var other => throw new UsageException($"--networks must be 'final' or 'best', got '{other}'"),
-        };
+        var selection = Sumo.Learning.NetworkSelection.Named(args.String("networks") ?? "final");
         args.RejectUnknown();
         var config = folder.ReadConfig();
-        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes, epsilon, best);
-        if (episodes != 1 || epsilon != 0 || best) throw new UsageException("--episodes, --eval-epsilon and --networks apply to SUMO runs only");
+        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes, epsilon, selection);
+        if (episodes != 1 || epsilon != 0 || selection is not null) throw new UsageException("--episodes, --eval-epsilon and --networks apply to SUMO runs only");
         RunSummary summary;
         if (!config.Tabular) summary = Deep.Training.DeepRun.Evaluate(folder);   // deep runs: the object of their summary.json
         else

@@ -24,14 +24,13 @@ public static class SumoEval
     /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
     public static bool Handles(RunConfig config) => SumoScenario.IsSumoSpec(config.Env);
 
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0, bool best = false)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0, NetworkSelection? selection = null)
     {
         var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
-        string dir = Path.Combine(folder.Path, best ? SumoTraining.BestNetworksFolder : RunPolicies.NetworksFolder);
-        var bestEpisode = best
-            ? SumoTraining.ReadBest(folder) ?? throw new UsageException($"{folder.Path} has no {SumoTraining.BestNetworksFolder}/{SumoTraining.BestFile}: it was trained before model selection was kept, or has not finished a training episode")
-            : null;
+        string dir = Path.Combine(folder.Path, selection?.Folder ?? RunPolicies.NetworksFolder);
+        var bestEpisode = selection is null ? null
+            : selection.Read(folder) ?? throw new UsageException($"{folder.Path} has no {selection.Folder}/{NetworkSelection.BestFile}: it was trained before this model selection was kept, or has not finished a training episode");
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
         int n = sumo.Agents.Count;
         var networks = new DiscretePolicyNetwork[n];
@@ -80,9 +79,11 @@ public static class SumoEval
         summary["eval_epsilon"] = epsilon;
         if (bestEpisode is { } b)
         {
-            summary["networks"] = SumoTraining.BestNetworksFolder;
+            summary["networks"] = selection!.Folder;
+            summary["selected_on"] = selection.Metric;
             summary["best_training_episode"] = b.Episode;
             summary["best_training_avg_delay"] = Math.Round(b.AvgDelay, 4);
+            if (b.AvgDelayAll is { } all) summary["best_training_avg_delay_all"] = Math.Round(all, 4);
         }
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;
@@ -128,14 +129,14 @@ public static class SumoEval
     }
 
     /// <summary>`./marl eval` on a SUMO run folder: evaluates (tripinfo.xml into the run folder) and prints JSON or a table; summary.json keeps the training run's own evaluation.</summary>
-    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0, bool best = false)
+    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0, NetworkSelection? selection = null)
     {
         try
         {
-            if (best && config.Tabular) throw new UsageException("--networks best applies to deep SUMO runs only (tabular runs keep one table)");
+            if (selection is not null && config.Tabular) throw new UsageException($"--networks {selection.Name} applies to deep SUMO runs only (tabular runs keep one table)");
             var summary = config.Tabular
                 ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon)
-                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon, best);
+                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon, selection);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
                 foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");

@@ -23,19 +23,13 @@ public sealed record SumoTrainingEpisode(int Episode, long Step, TripInfoMetrics
 /// (each training episode's tripinfo metrics and wall time, rewritten atomically after every episode), curve.png (average
 /// delay per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
 /// scaling inside, as the normalizer), networks/actions.json, networks/observation.json, and after the final greedy
-/// evaluation tripinfo.xml and summary.json; networks-best/ holds the networks at the end of the training episode with the
-/// lowest avg_delay (<see cref="BestNetworksFolder"/>). A SUMO failure leaves the last checkpoint and episodes.csv consistent:
+/// evaluation tripinfo.xml and summary.json; networks-best/ and networks-best-all/ hold the networks at the end of the
+/// training episode with the lowest avg_delay and avg_delay_all (<see cref="NetworkSelection"/>). A SUMO failure leaves the last checkpoint and episodes.csv consistent:
 /// `./marl train --resume DIR` continues from there.
 /// </summary>
 public static class SumoTraining
 {
     public const string EpisodesFile = "episodes.csv", InputsFile = "observation.json";
-    /// <summary>
-    /// networks-best/: the networks as they were at the end of the training episode with the lowest avg_delay so far
-    /// (model selection on training episodes only, never on the evaluation seeds), with best.json naming that episode.
-    /// `marl eval --networks best` evaluates them.
-    /// </summary>
-    public const string BestNetworksFolder = "networks-best", BestFile = "best.json";
 
     /// <summary>
     /// Deep defaults on SUMO: one environment copy (one SUMO process), no greedy test episodes during training, and for the
@@ -107,7 +101,8 @@ public static class SumoTraining
         var log = ReadEpisodes(folder);
         DeepTrainer? trainer = null;
         DeepRunSpec? spec = null;
-        double bestDelay = double.PositiveInfinity;
+        var selections = NetworkSelection.All;
+        var bars = selections.Select(_ => double.PositiveInfinity).ToArray();   // each selection's best score so far
         var clock = Stopwatch.StartNew();
         double lastEnd = 0;
         var def = SumoDeepEnvs.Definition(file.Env, null, record =>
@@ -116,14 +111,18 @@ public static class SumoTraining
             log.Add(new SumoTrainingEpisode(log.Count, (trainer?.Step ?? 0) + 1, record.Metrics, now - lastEnd));
             lastEnd = now;
             WriteEpisodes(folder, log);
-            if (trainer is not null && spec is not null && record.Metrics.AvgDelay < bestDelay)
+            if (trainer is null || spec is null) return;
+            var m = record.Metrics;
+            for (int k = 0; k < selections.Count; k++)
             {
-                bestDelay = record.Metrics.AvgDelay;
-                WriteBest(folder, spec, trainer, log[^1]);
+                if (!selections[k].Improves(m, bars[k])) continue;
+                bars[k] = selections[k].Score(m);
+                selections[k].Write(folder, dir => WriteNetworks(folder, spec, trainer, dir),
+                    new BestEpisode(log[^1].Episode, log[^1].Step, m.AvgDelay, double.IsFinite(m.AvgDelayAll) ? m.AvgDelayAll : null));
             }
         });
         spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
-        if (resumeFrom is null) DeleteBest(folder);
+        if (resumeFrom is null) foreach (var selection in selections) selection.Delete(folder);
         using (trainer = new DeepTrainer(spec))
         {
             if (resumeFrom is not null)
@@ -131,7 +130,7 @@ public static class SumoTraining
                 trainer.Load(resumeFrom);
                 log.RemoveAll(e => e.Step > trainer.Step);   // episodes after the checkpoint run again
                 WriteEpisodes(folder, log);
-                bestDelay = KeptBest(folder, trainer.Step);
+                for (int k = 0; k < selections.Count; k++) bars[k] = selections[k].Kept(folder, trainer.Step);
             }
             lastEnd = clock.Elapsed.TotalSeconds;   // the first episode's wall time excludes building the learner
             using var progress = new ProgressLine($"train {file.Algo} on SUMO", file.Steps, quiet);
@@ -144,10 +143,15 @@ public static class SumoTraining
         WriteCurve(folder, file, log);
         var summary = SumoEval.Evaluate(folder, file.Env, file.Algo, file.Seed, file.Steps, episodes: 1);
         summary["training_episodes"] = log.Count;
-        if (ReadBest(folder) is { } best)
+        if (NetworkSelection.AvgDelay.Read(folder) is { } best)
         {
             summary["best_training_episode"] = best.Episode;
             summary["best_training_avg_delay"] = Math.Round(best.AvgDelay, 4);
+        }
+        if (NetworkSelection.AvgDelayAll.Read(folder) is { AvgDelayAll: { } all } bestAll)
+        {
+            summary["best_all_training_episode"] = bestAll.Episode;
+            summary["best_all_training_avg_delay_all"] = Math.Round(all, 4);
         }
         if (log.Count > 0)
         {
@@ -194,49 +198,6 @@ public static class SumoTraining
             note = "network input k = raw detector feature k (names below); the network's normalizer multiplies it by scale[k]; pad:K features are 0; actions >= valid_actions keep the current green (masked at evaluation)",
             agents = env.Inputs,
         }, indented) + "\n");
-    }
-
-    /// <summary>The training episode whose end-of-episode networks are in networks-best/.</summary>
-    public sealed record BestEpisode(int Episode, long Step, double AvgDelay);
-
-    /// <summary>Writes the current networks into networks-best/ (a fresh folder renamed into place, best.json last).</summary>
-    static void WriteBest(RunFolder folder, DeepRunSpec spec, DeepTrainer trainer, SumoTrainingEpisode episode)
-    {
-        string dir = Path.Combine(folder.Path, BestNetworksFolder), fresh = dir + ".tmp";
-        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
-        WriteNetworks(folder, spec, trainer, fresh);
-        AtomicFile.WriteAllText(Path.Combine(fresh, BestFile),
-            JsonSerializer.Serialize(new BestEpisode(episode.Episode, episode.Step, episode.Metrics.AvgDelay), BestJson) + "\n");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        Directory.Move(fresh, dir);
-    }
-
-    static readonly JsonSerializerOptions BestJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
-
-    public static BestEpisode? ReadBest(RunFolder folder)
-    {
-        string path = Path.Combine(folder.Path, BestNetworksFolder, BestFile);
-        if (!File.Exists(path)) return null;
-        try { return JsonSerializer.Deserialize<BestEpisode>(File.ReadAllText(path), BestJson); }
-        catch (JsonException) { return null; }
-    }
-
-    static void DeleteBest(RunFolder folder)
-    {
-        foreach (string d in new[] { BestNetworksFolder, BestNetworksFolder + ".tmp" })
-            if (Directory.Exists(Path.Combine(folder.Path, d))) Directory.Delete(Path.Combine(folder.Path, d), recursive: true);
-    }
-
-    /// <summary>
-    /// On resume: the best snapshot stays if it was taken before the checkpoint (its delay is the bar to beat); one taken
-    /// in the episodes that now run again is dropped, so after a resume networks-best/ may hold a different (earlier)
-    /// episode's networks than an uninterrupted run would.
-    /// </summary>
-    static double KeptBest(RunFolder folder, long checkpointStep)
-    {
-        if (ReadBest(folder) is { } best && best.Step <= checkpointStep) return best.AvgDelay;
-        DeleteBest(folder);
-        return double.PositiveInfinity;
     }
 
     static void WriteCurve(RunFolder folder, DeepRunFile file, IReadOnlyList<SumoTrainingEpisode> log)

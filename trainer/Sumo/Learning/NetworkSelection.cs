@@ -1,0 +1,74 @@
+using System.Text.Json;
+using MarlEdge.Shared.IO;
+using MarlEdge.Trainer.Runs;
+
+namespace MarlEdge.Trainer.Sumo.Learning;
+
+/// <summary>The training episode whose end-of-episode networks a selection folder holds, with both of its delays.</summary>
+public sealed record BestEpisode(int Episode, long Step, double AvgDelay, double? AvgDelayAll = null);
+
+/// <summary>
+/// Model selection on training episodes (never on the evaluation seeds): a folder that keeps the networks as they were at
+/// the end of the training episode with the lowest score so far, and best.json naming that episode.
+/// <see cref="AvgDelay"/> scores on RESCO's delay (networks-best/); <see cref="AvgDelayAll"/> on avg_delay_all
+/// (networks-best-all/), which also charges the vehicles kept outside the net, so a policy that blocks an entry cannot win
+/// it by hiding them. `marl eval --networks best|best-all` evaluates them.
+/// </summary>
+public sealed record NetworkSelection(string Name, string Folder, string Metric, bool AllVehicles)
+{
+    public const string BestFile = "best.json";
+    public static readonly NetworkSelection AvgDelay = new("best", "networks-best", "avg_delay", false);
+    public static readonly NetworkSelection AvgDelayAll = new("best-all", "networks-best-all", "avg_delay_all", true);
+    public static readonly IReadOnlyList<NetworkSelection> All = [AvgDelay, AvgDelayAll];
+
+    /// <summary>The selection `--networks NAME` names, or null for "final".</summary>
+    public static NetworkSelection? Named(string name) => name == "final" ? null
+        : All.FirstOrDefault(s => s.Name == name)
+          ?? throw new Cli.UsageException($"--networks must be 'final', {string.Join(" or ", All.Select(s => $"'{s.Name}'"))}, got '{name}'");
+
+    public double Score(TripInfoMetrics m) => AllVehicles ? m.AvgDelayAll : m.AvgDelay;
+
+    double Score(BestEpisode b) => AllVehicles ? b.AvgDelayAll ?? double.NaN : b.AvgDelay;
+
+    /// <summary>Whether the episode beats the bar; a NaN score (no trips in the episode) never does.</summary>
+    public bool Improves(TripInfoMetrics m, double bar) => double.IsFinite(Score(m)) && Score(m) < bar;
+
+    static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    /// <summary>Writes the networks (by <paramref name="writeNetworks"/>) into a fresh folder renamed into place, best.json last.</summary>
+    public void Write(RunFolder folder, Action<string> writeNetworks, BestEpisode episode)
+    {
+        string dir = Path.Combine(folder.Path, Folder), fresh = dir + ".tmp";
+        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
+        writeNetworks(fresh);
+        AtomicFile.WriteAllText(Path.Combine(fresh, BestFile), JsonSerializer.Serialize(episode, Json) + "\n");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.Move(fresh, dir);
+    }
+
+    public BestEpisode? Read(RunFolder folder)
+    {
+        string path = Path.Combine(folder.Path, Folder, BestFile);
+        if (!File.Exists(path)) return null;
+        try { return JsonSerializer.Deserialize<BestEpisode>(File.ReadAllText(path), Json); }
+        catch (JsonException) { return null; }
+    }
+
+    public void Delete(RunFolder folder)
+    {
+        foreach (string d in new[] { Folder, Folder + ".tmp" })
+            if (Directory.Exists(Path.Combine(folder.Path, d))) Directory.Delete(Path.Combine(folder.Path, d), recursive: true);
+    }
+
+    /// <summary>
+    /// On resume: the snapshot stays if it was taken before the checkpoint (its score is the bar to beat); one taken in the
+    /// episodes that now run again is dropped, so after a resume the folder may hold a different (earlier) episode's
+    /// networks than an uninterrupted run would.
+    /// </summary>
+    public double Kept(RunFolder folder, long checkpointStep)
+    {
+        if (Read(folder) is { } best && best.Step <= checkpointStep && double.IsFinite(Score(best))) return Score(best);
+        Delete(folder);
+        return double.PositiveInfinity;
+    }
+}
