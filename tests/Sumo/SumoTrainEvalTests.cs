@@ -72,8 +72,23 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         Assert.Equal("networks-best", best.RootElement.GetProperty("networks").GetString());
         Assert.Equal(bestEpisode, best.RootElement.GetProperty("best_training_episode").GetInt32());
         Assert.Equal(delays[bestEpisode], best.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
+
+        // the same on avg_delay_all (every scheduled vehicle counted): networks-best-all/, its own episode
+        var delaysAll = File.ReadAllLines(Path.Combine(run, "episodes.csv")).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[11], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        int bestAllEpisode = delaysAll.IndexOf(delaysAll.Min());
+        Assert.Equal(bestAllEpisode, summary.RootElement.GetProperty("best_all_training_episode").GetInt32());
+        Assert.Equal(delaysAll[bestAllEpisode], summary.RootElement.GetProperty("best_all_training_avg_delay_all").GetDouble(), 3);
+        Assert.True(Cli(["eval", "--run", run, "--json", "--networks", "best-all"], out string bestAllEval, out string bestAllError) == 0, bestAllError);
+        using var bestAll = JsonDocument.Parse(bestAllEval);
+        Assert.Equal("networks-best-all", bestAll.RootElement.GetProperty("networks").GetString());
+        Assert.Equal("avg_delay_all", bestAll.RootElement.GetProperty("selected_on").GetString());
+        Assert.Equal(bestAllEpisode, bestAll.RootElement.GetProperty("best_training_episode").GetInt32());
+        Assert.Equal(delaysAll[bestAllEpisode], bestAll.RootElement.GetProperty("best_training_avg_delay_all").GetDouble(), 3);
+        Assert.Equal(delays[bestAllEpisode], bestAll.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
+        Assert.False(Directory.Exists(Path.Combine(run, "networks-best-all.tmp")));
         Assert.Equal(2, Cli(["eval", "--run", run, "--networks", "worst"], out _, out bad));
-        Assert.Contains("--networks must be 'final' or 'best'", bad);
+        Assert.Contains("--networks must be 'final', 'best' or 'best-all', got 'worst'", bad);
     }
 
     [Fact]
@@ -142,5 +157,9 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         int best = doc.RootElement.GetProperty("best_training_episode").GetInt32();
         Assert.InRange(best, 0, 2);
         Assert.Equal(delays[best], doc.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
+        var delaysAll = after.Skip(1).Select(l => double.Parse(l.Split(',')[11], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        int bestAll = doc.RootElement.GetProperty("best_all_training_episode").GetInt32();
+        Assert.InRange(bestAll, 0, 2);
+        Assert.Equal(delaysAll[bestAll], doc.RootElement.GetProperty("best_all_training_avg_delay_all").GetDouble(), 3);
     }
 }
