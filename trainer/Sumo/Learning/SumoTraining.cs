@@ -20,8 +20,8 @@ public sealed record SumoTrainingEpisode(int Episode, long Step, TripInfoMetrics
 /// <summary>
 /// `./marl train --env sumo:...` with a deep learner: the deep trainer (DeepTrainer, one environment copy: one SUMO at a
 /// time) on <see cref="SumoLearnerEnv"/>. The run folder holds config.json and deep.json (as every deep run), episodes.csv
-/// (each training episode's tripinfo metrics and wall time, rewritten atomically after every episode), curve.png (average
-/// delay per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
+/// (each training episode's tripinfo metrics and wall time, rewritten atomically after every episode), curve.png (RESCO's
+/// average delay and avg_delay_all per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
 /// scaling inside, as the normalizer), networks/actions.json, networks/observation.json, and after the final greedy
 /// evaluation tripinfo.xml and summary.json; networks-best/ and networks-best-all/ hold the networks at the end of the
 /// training episode with the lowest avg_delay and avg_delay_all (<see cref="NetworkSelection"/>). A SUMO failure leaves the last checkpoint and episodes.csv consistent:
@@ -203,8 +203,12 @@ public static class SumoTraining
     static void WriteCurve(RunFolder folder, DeepRunFile file, IReadOnlyList<SumoTrainingEpisode> log)
     {
         var x = log.Select(e => (double)(e.Episode + 1)).ToArray();
+        var series = new List<(string, double[], double[])> { ("training episode avg_delay (RESCO's)", x, log.Select(e => e.Metrics.AvgDelay).ToArray()) };
+        var all = log.Where(e => double.IsFinite(e.Metrics.AvgDelayAll)).ToArray();   // none in an episodes.csv from before the column
+        if (all.Length > 0)
+            series.Add(("avg_delay_all (every scheduled vehicle)", all.Select(e => (double)(e.Episode + 1)).ToArray(), all.Select(e => e.Metrics.AvgDelayAll).ToArray()));
         CurvePlot.Write(folder.CurvePath, $"deep {file.Algo} on {SumoScenario.Resolve(file.Env).Name} (seed {file.Seed})", "training episode",
-            "average delay (s, RESCO's definition)", [("training episode avg_delay", x, log.Select(e => e.Metrics.AvgDelay).ToArray())]);
+            "average delay (s)", series);
     }
 
     static readonly string[] EpisodeColumns =
