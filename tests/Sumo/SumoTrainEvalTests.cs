@@ -28,6 +28,12 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
                      "networks/actions.json", "networks/observation.json", "networks/agent-0.onnx", "networks/agent-3.onnx" })
             Assert.True(File.Exists(Path.Combine(run, file)), file);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "episodes.csv")).Length);   // header + two 60-step training episodes
+        using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
+        {
+            var recorded = config.RootElement.GetProperty("options").GetProperty("scenario");
+            Assert.Equal("Queue", recorded.GetProperty("reward").GetString());   // the reward by name, not as a number
+            Assert.EndsWith($"; overridden in the spec: episode_s={SumoScenarioFixture.EpisodeSeconds}", recorded.GetProperty("description").GetString());
+        }
 
         using var summary = JsonDocument.Parse(trained);
         foreach (string key in MetricKeys) Assert.True(summary.RootElement.TryGetProperty(key, out _), key);

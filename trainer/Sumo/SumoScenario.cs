@@ -41,6 +41,9 @@ public sealed record SumoScenario(string Name, string NetFile, IReadOnlyList<str
             if (key == "config") continue;
             if (!config.TryOverride(key, value, out config)) throw new SumoException($"env '{spec}': unknown option '{key}'");
         }
+        var overridden = overrides.Where(o => o.Key != "config").Select(o => $"{o.Key}={o.Value}").ToList();
+        if (overridden.Count > 0)   // config.json records the description beside the values: say which of them the spec changed
+            config = config with { Description = $"{config.Description}; overridden in the spec: {string.Join(", ", overridden)}" };
         config.Validate($"env '{spec}'");
 
         var (net, routes) = Files(path, config.Route, spec);

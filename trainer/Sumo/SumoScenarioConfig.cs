@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 namespace MarlEdge.Trainer.Sumo;
 
 /// <summary>What an agent's reward measures on its own incoming lanes, within the detector range.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RewardKind>))]   // by name in config.json too, not as a number
 public enum RewardKind
 {
     /// <summary>Minus the number of halting vehicles (speed below 0.1 m/s).</summary>
@@ -25,6 +26,7 @@ public enum RewardKind
 }
 
 /// <summary>How an intersection senses its lanes.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SensingKind>))]
 public enum SensingKind
 {
     /// <summary>
