@@ -14,11 +14,14 @@ public sealed record BestEpisode(int Episode, long Step, double AvgDelay, double
 /// (networks-best-all/), which also charges the vehicles kept outside the net, so a policy that blocks an entry cannot win
 /// it by hiding them. `marl eval --networks best|best-all` evaluates them.
 /// </summary>
-public sealed record NetworkSelection(string Name, string Folder, string Metric, bool AllVehicles)
+public sealed record NetworkSelection(string Name, string Folder, bool AllVehicles)
 {
     public const string BestFile = "best.json";
-    public static readonly NetworkSelection AvgDelay = new("best", "networks-best", "avg_delay", false);
-    public static readonly NetworkSelection AvgDelayAll = new("best-all", "networks-best-all", "avg_delay_all", true);
+    public static readonly NetworkSelection AvgDelay = new("best", "networks-best", false);
+    public static readonly NetworkSelection AvgDelayAll = new("best-all", "networks-best-all", true);
+
+    /// <summary>The metric the selection ranks episodes on, by its name in episodes.csv and the summaries.</summary>
+    public string Metric => AllVehicles ? "avg_delay_all" : "avg_delay";
     public static readonly IReadOnlyList<NetworkSelection> All = [AvgDelay, AvgDelayAll];
 
     /// <summary>The selection `--networks NAME` names, or null for "final".</summary>
@@ -44,6 +47,14 @@ public sealed record NetworkSelection(string Name, string Folder, string Metric,
         AtomicFile.WriteAllText(Path.Combine(fresh, BestFile), JsonSerializer.Serialize(episode, Json) + "\n");
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.Move(fresh, dir);
+    }
+
+    /// <summary>Copies another selection's networks (taken at the same episode end) instead of writing them again.</summary>
+    public static void CopyNetworks(string from, string into)
+    {
+        Directory.CreateDirectory(into);
+        foreach (string file in Directory.GetFiles(from).Where(f => Path.GetFileName(f) != BestFile))
+            File.Copy(file, Path.Combine(into, Path.GetFileName(file)), overwrite: true);
     }
 
     public BestEpisode? Read(RunFolder folder)

@@ -113,12 +113,15 @@ public static class SumoTraining
             WriteEpisodes(folder, log);
             if (trainer is null || spec is null) return;
             var m = record.Metrics;
+            string? written = null;   // a selection folder that already holds this episode's networks
             for (int k = 0; k < selections.Count; k++)
             {
                 if (!selections[k].Improves(m, bars[k])) continue;
                 bars[k] = selections[k].Score(m);
-                selections[k].Write(folder, dir => WriteNetworks(folder, spec, trainer, dir),
+                string? from = written;
+                selections[k].Write(folder, dir => { if (from is null) WriteNetworks(folder, spec, trainer, dir); else NetworkSelection.CopyNetworks(from, dir); },
                     new BestEpisode(log[^1].Episode, log[^1].Step, m.AvgDelay, double.IsFinite(m.AvgDelayAll) ? m.AvgDelayAll : null));
+                written = Path.Combine(folder.Path, selections[k].Folder);
             }
         });
         spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
