@@ -18,6 +18,7 @@ public static class Program
         new Sumo.SumoBaselineCommand(),
         new Sumo.SumoBenchCommand(),
         new Sumo.Learning.RescoBenchCommand(),
+        new Sumo.Learning.RescoFigureCommand(),
     ];
 
     public static int Main(string[] args)

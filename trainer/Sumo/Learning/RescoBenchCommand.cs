@@ -24,16 +24,20 @@ public sealed class RescoBenchCommand : ICommand
 
     public string Help => """
         usage: marl resco-bench [--episodes N] [--learners iql,ippo] [--seeds K] [--scenarios grid4x4,arterial4x4]
-                                [--resco DIR] [--out DIR] [--set K=V,...] [--scenario-set K=V,...] [--no-baselines] [--json]
+                                [--resco DIR] [--out DIR] [--set K=V,...] [--scenario-set K=V,...] [--baseline-episodes N]
+                                [--no-baselines] [--json]
                marl resco-bench --replot --out DIR
 
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
-        static, fixed, maxpressure and greedy (seed 0), then trains each learner for N one-hour episodes with seeds
+        static, fixed, maxpressure and greedy (seeds 0..N-1 of --baseline-episodes), then trains each learner for N one-hour episodes with seeds
         0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for one episode on a seed that
         training never uses. Prints one row per controller: avg_delay (RESCO's delay: timeLoss + departDelay of every
         trip, unfinished ones included, plus end - scheduled depart of each vehicle that never departed), time_loss
         (completed trips' mean timeLoss), depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
-        per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour.
+        per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour. The column
+        "RESCO-style" is the figure RESCO's tables report (resco_benchmark/utils/graph.py): for a learner the minimum over
+        training episodes of the mean across its K seeds of each episode's avg_delay (a best training episode, not a
+        held-out evaluation; `marl resco-figure` computes it for runs trained apart), for a baseline its mean over episodes.
           --episodes N   training episodes per learner and seed (default 100, RESCO's budget for IDQN)
           --learners     learners (default iql,ippo): deep iql, ma2ql, i2q, ippo, dpo, mdpo, or tabular ones as
                          tabular-iql, tabular-ma2ql, tabular-i2q, tabular-ippo, tabular-dpo (marl train --tabular)
@@ -43,6 +47,7 @@ public sealed class RescoBenchCommand : ICommand
           --scenario-set K=V,...  scenario overrides appended to every scenario's spec (as in sumo:DIR,reward=pressure),
                          for the baselines and the learners; the table then says which
           --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
+          --baseline-episodes N  episodes per baseline, on seeds 0..N-1, averaged (default 1; RESCO averages 30)
           --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
           --json         print the result object instead of the table
           --replot       only redraw the curves of the finished bench in --out
@@ -53,6 +58,7 @@ public sealed class RescoBenchCommand : ICommand
         int episodes = args.Int("episodes", 100, min: 1);
         var learners = List(args.String("learners") ?? "iql,ippo");
         int seeds = args.Int("seeds", 1, min: 1);
+        int baselineEpisodes = args.Int("baseline-episodes", 1, min: 1);
         var scenarios = List(args.String("scenarios") ?? "grid4x4,arterial4x4");
         string? resco = args.String("resco");
         string? set = args.String("set");
@@ -88,15 +94,21 @@ public sealed class RescoBenchCommand : ICommand
             var scenario = SumoScenario.Resolve(spec);
             Log($"{name}: SUMO alone and {(baselines ? "the four baselines" : "no baselines")}");
             var baseRows = new List<string[]>();
-            var bench = SumoBenchCommand.BenchScenario(scenario, name, baselines ? SignalControllers.Names.ToArray() : [], 1, Path.Combine(outDir, name, "baselines"), baseRows);
+            var bench = SumoBenchCommand.BenchScenario(scenario, name, baselines ? SignalControllers.Names.ToArray() : [], baselineEpisodes, Path.Combine(outDir, name, "baselines"), baseRows);
             double alone = bench["sumo_alone"]!["wall_seconds"]!.GetValue<double>();
-            foreach (var r in baseRows) rows.Add([r[0], r[1], r[1] == "sumo alone (static)" ? "-" : "1 (eval seed 0)", r[2], r[3], r[4], r[5], r[6], r[7], r[8], "-", "-", r[10]]);
+            foreach (var r in baseRows)
+            {
+                bool isAlone = r[1] == "sumo alone (static)";
+                string evalSeeds = baselineEpisodes == 1 ? "1 (eval seed 0)" : $"{baselineEpisodes} (eval seeds 0-{baselineEpisodes - 1})";
+                rows.Add([r[0], r[1], isAlone ? "-" : evalSeeds, r[2], isAlone ? "-" : r[2], r[3], r[4], r[5], r[6], r[7], r[8], "-", "-", r[10]]);   // RESCO reports a baseline's mean
+            }
 
             var learnerRuns = new JsonArray();
             var curves = new List<(string Label, double[] X, double[] Y)>();
             foreach (string algo in learners)
             {
                 var summaries = new List<JsonObject>();
+                var logs = new List<IReadOnlyList<SumoTrainingEpisode>>();
                 var trainWall = new List<double>();
                 for (int seed = 0; seed < seeds; seed++)
                 {
@@ -111,12 +123,15 @@ public sealed class RescoBenchCommand : ICommand
                     Log($"{name}: {Label(algo)} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");
                     summary["run"] = runFolder.Path;
                     summaries.Add(summary);
+                    logs.Add(log);
                     trainWall.AddRange(log.Select(e => e.WallSeconds));
                     curves.Add(($"{algo} seed {seed} (training episodes)", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray()));
                 }
                 double M(string key) => summaries.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
                 double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
-                rows.Add([name, $"{Label(algo)} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), F(M("avg_time_loss")), F(M("avg_depart_delay")),
+                var reported = RescoReportedFigure.Of(logs);
+                string rescoStyle = reported is null ? "-" : $"{F(reported.AvgDelay)} (ep {reported.Episode})";
+                rows.Add([name, $"{Label(algo)} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), rescoStyle, F(M("avg_time_loss")), F(M("avg_depart_delay")),
                     F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
                     F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
                 learnerRuns.Add(new JsonObject
@@ -125,6 +140,7 @@ public sealed class RescoBenchCommand : ICommand
                     ["episodes"] = episodes,
                     ["seeds"] = seeds,
                     ["avg_delay"] = Round(M("avg_delay")),
+                    ["resco_reported"] = reported?.ToJson(),
                     ["avg_time_loss"] = Round(M("avg_time_loss")),
                     ["avg_depart_delay"] = Round(M("avg_depart_delay")),
                     ["avg_trip_time"] = Round(M("avg_trip_time")),
@@ -147,6 +163,7 @@ public sealed class RescoBenchCommand : ICommand
             ["bench"] = "resco",
             ["training_episodes"] = episodes,
             ["seeds"] = seeds,
+            ["baseline_episodes"] = baselines ? baselineEpisodes : 0,
             ["learners"] = new JsonArray(learners.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
             ["options"] = set ?? "",
             ["scenario_set"] = scenarioSet ?? "",
@@ -210,7 +227,7 @@ public sealed class RescoBenchCommand : ICommand
 
     static string Markdown(List<string[]> rows, int episodes)
     {
-        string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "time_loss (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
+        string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "RESCO-style (s)", "time_loss (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
             "train wall s/sim-h", "train coupling", "eval coupling"];
         var sb = new StringBuilder();
         sb.AppendLine("| " + string.Join(" | ", header) + " |");
@@ -219,7 +236,9 @@ public sealed class RescoBenchCommand : ICommand
         sb.AppendLine();
         sb.AppendLine($"avg_delay: RESCO's delay (resco_benchmark/utils/readXML.py: timeLoss + departDelay over every trip, unfinished ones included, " +
                       "plus end - scheduled depart for each vehicle that never departed, per vehicle), greedy evaluation on a held-out seed after " +
-                      $"{episodes} training episodes; time_loss: mean timeLoss of completed trips; depart_delay: their mean wait before insertion; " +
+                      $"{episodes} training episodes (baselines: mean over their eval seeds); RESCO-style: the figure RESCO's tables report " +
+                      "(graph.py): a learner's lowest per-episode mean across seeds of its training episodes' avg_delay (ep = that episode, from 0), " +
+                      "a baseline's mean; time_loss: mean timeLoss of completed trips; depart_delay: their mean wait before insertion; " +
                       "coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");
         return sb.ToString();
     }
