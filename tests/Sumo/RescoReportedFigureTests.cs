@@ -25,6 +25,7 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
         Assert.Equal(700.0, figure.AvgDelay);
         Assert.Equal(735.0, figure.AvgDelayAll);               // the runs' avg_delay_all at that same episode
         Assert.Equal(762.5, figure.LastTenAvgDelay);
+        Assert.Equal(731.25, figure.LastTenAvgDelayAll);
         Assert.Equal(600.0, RescoReportedFigure.Of([a])!.AvgDelay);   // one run: its own best episode
 
         var shorter = Log((500, 500));                         // runs of different lengths are cut to the shortest
@@ -58,11 +59,13 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
             Assert.Equal(1, perRun[0]!["best_episode"]!.GetValue<int>());
             Assert.Equal(654.5, perRun[0]!["eval_avg_delay"]!.GetValue<double>());
             Assert.Null(perRun[1]!["eval_avg_delay"]);         // seed1 has no summary.json: no evaluation to show
+            Assert.Equal(runA, result["selected_run"]!.GetValue<string>());   // last-ten avg_delay_all 750 against 766.7
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
 
             Assert.Equal(0, TrainerCli.Run(["resco-figure", runA, runB], out string table, out _));
             Assert.Contains("**700.0 s** at training episode 2", table);
             Assert.Contains("| 654.5 | 640.3 |", table);
+            Assert.Contains($"| {runA} (selected) |", table);
 
             Assert.Equal(2, TrainerCli.Run(["resco-figure", runA, root], out _, out string stderr));
             Assert.Contains($"'{root}' has no episodes.csv", stderr);

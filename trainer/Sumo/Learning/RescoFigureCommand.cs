@@ -25,7 +25,10 @@ public sealed class RescoFigureCommand : ICommand
         RESCO's tables (resco_benchmark/utils/graph.py) report a learner as the minimum over training episodes of the
         per-episode mean of avg_delay across its trials: the best training episode of the mean curve, not a held-out
         evaluation. This prints that figure, the episode where it falls and avg_delay_all there, then one row per run:
-        its own best training episode, the mean of its last ten, and its held-out evaluation (summary.json) if it has one.
+        its own best training episode, the means of its last ten (avg_delay and avg_delay_all), and its held-out
+        evaluation (summary.json) if it has one. The run marked "selected" is the one to deploy when only training
+        episodes may decide: the lowest mean avg_delay_all over its last ten episodes (every scheduled vehicle counted,
+        so a policy that keeps an entry shut cannot win it).
         Runs of different lengths are cut to the shortest. RESCO's baselines are the mean over their episodes instead:
         compare them with `marl sumo-bench --episodes N`.
           --png FILE   plot every run's training curve and the mean curve, with the figure marked
@@ -62,11 +65,21 @@ public sealed class RescoFigureCommand : ICommand
                 ["best_episode"] = own.Episode,
                 ["best_avg_delay"] = Math.Round(own.AvgDelay, 4),
                 ["last_ten_avg_delay"] = Math.Round(own.LastTenAvgDelay, 4),
+                ["last_ten_avg_delay_all"] = double.IsFinite(own.LastTenAvgDelayAll) ? JsonValue.Create(Math.Round(own.LastTenAvgDelayAll, 4)) : null,
                 ["eval_avg_delay"] = summary?["avg_delay"]?.DeepClone(),
                 ["eval_avg_delay_all"] = summary?["avg_delay_all"]?.DeepClone(),
             });
         }
-        var result = new JsonObject { ["resco_reported"] = figure.ToJson(), ["per_run"] = perRun };
+        var candidates = perRun.Where(r => r!["last_ten_avg_delay_all"] is not null).ToList();
+        var selected = candidates.Count == 0 ? null : candidates.MinBy(r => r!["last_ten_avg_delay_all"]!.GetValue<double>());
+        if (selected is not null) selected["selected"] = true;
+        var result = new JsonObject
+        {
+            ["resco_reported"] = figure.ToJson(),
+            ["selected_run"] = selected?["run"]?.DeepClone(),
+            ["selected_on"] = "lowest mean avg_delay_all over the run's last ten training episodes",
+            ["per_run"] = perRun,
+        };
         if (png is not null) WritePlot(png, runs, logs, figure);
         Console.WriteLine(json ? result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) : Table(figure, perRun));
         return 0;
@@ -78,23 +91,38 @@ public sealed class RescoFigureCommand : ICommand
         sb.AppendLine($"RESCO's reported figure over {figure.Runs} run(s), {figure.Episodes} episodes: **{F(figure.AvgDelay)} s** at training episode {figure.Episode} " +
                       $"(avg_delay_all there {F(figure.AvgDelayAll)} s; mean curve over its last ten episodes {F(figure.LastTenAvgDelay)} s)");
         sb.AppendLine();
-        sb.AppendLine("| run | episodes | best episode | its avg_delay | last ten, mean | eval avg_delay | eval avg_delay_all |");
-        sb.AppendLine("|---|---|---|---|---|---|---|");
+        sb.AppendLine("| run | episodes | best episode | its avg_delay | last ten, avg_delay | last ten, avg_delay_all | eval avg_delay | eval avg_delay_all |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in perRun)
-            sb.AppendLine($"| {r!["run"]} | {r["episodes"]} | {r["best_episode"]} | {F(r["best_avg_delay"])} | {F(r["last_ten_avg_delay"])} | {F(r["eval_avg_delay"])} | {F(r["eval_avg_delay_all"])} |");
+            sb.AppendLine($"| {r!["run"]}{(r["selected"] is null ? "" : " (selected)")} | {r["episodes"]} | {r["best_episode"]} | {F(r["best_avg_delay"])} | " +
+                          $"{F(r["last_ten_avg_delay"])} | {F(r["last_ten_avg_delay_all"])} | {F(r["eval_avg_delay"])} | {F(r["eval_avg_delay_all"])} |");
         return sb.ToString();
     }
 
+    /// <summary>Each run's curve thin, the mean curve thick, RESCO's figure dashed; legend outside so no curve hides under it.</summary>
     static void WritePlot(string path, List<RunFolder> runs, List<IReadOnlyList<SumoTrainingEpisode>> logs, RescoReportedFigure figure)
     {
-        var series = new List<(string, double[], double[])>();
+        var plot = new ScottPlot.Plot();
         for (int i = 0; i < runs.Count; i++)
-            series.Add((Path.GetFileName(Path.TrimEndingDirectorySeparator(runs[i].Path)), logs[i].Select(e => (double)e.Episode).ToArray(),
-                logs[i].Select(e => e.Metrics.AvgDelay).ToArray()));
-        var x = Enumerable.Range(0, figure.Episodes).Select(e => (double)e).ToArray();
-        series.Add(($"mean of {figure.Runs} runs", x, figure.MeanCurve));
-        series.Add(($"RESCO's figure: {F(figure.AvgDelay)} s (episode {figure.Episode})", [0, figure.Episodes - 1], [figure.AvgDelay, figure.AvgDelay]));
-        CurvePlot.Write(path, "average delay per training episode (RESCO's definition)", "training episode (from 0)", "average delay (s)", series);
+        {
+            var run = plot.Add.ScatterLine(logs[i].Select(e => (double)e.Episode).ToArray(), logs[i].Select(e => e.Metrics.AvgDelay).ToArray());
+            run.LegendText = Path.GetFileName(Path.TrimEndingDirectorySeparator(runs[i].Path));
+            run.LineWidth = 1;
+        }
+        var mean = plot.Add.ScatterLine(Enumerable.Range(0, figure.Episodes).Select(e => (double)e).ToArray(), figure.MeanCurve);
+        mean.LegendText = $"mean of {figure.Runs} runs";
+        mean.LineWidth = 4;
+        mean.Color = ScottPlot.Colors.Black;
+        var best = plot.Add.ScatterLine(new[] { 0.0, figure.Episodes - 1 }, new[] { figure.AvgDelay, figure.AvgDelay });
+        best.LegendText = $"RESCO's figure: {F(figure.AvgDelay)} s (episode {figure.Episode})";
+        best.LinePattern = ScottPlot.LinePattern.Dashed;
+        best.LineWidth = 2;
+        best.Color = ScottPlot.Colors.Red;
+        plot.Title("average delay per training episode (RESCO's definition)");
+        plot.XLabel("training episode (from 0)");
+        plot.YLabel("average delay (s)");
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1150, 520, ScottPlot.ImageFormat.Png));
     }
 
     static string F(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "-";

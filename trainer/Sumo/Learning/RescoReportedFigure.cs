@@ -12,7 +12,9 @@ namespace MarlEdge.Trainer.Sumo.Learning;
 /// <param name="AvgDelay">the mean curve's value there: RESCO's reported figure</param>
 /// <param name="AvgDelayAll">the mean across runs of avg_delay_all at that episode (NaN when a run lacks the column)</param>
 /// <param name="LastTenAvgDelay">the mean curve averaged over its last ten episodes (or fewer)</param>
-public sealed record RescoReportedFigure(int Episode, double AvgDelay, double AvgDelayAll, double LastTenAvgDelay, int Runs, int Episodes, double[] MeanCurve)
+/// <param name="LastTenAvgDelayAll">the same for avg_delay_all (NaN when a run lacks the column)</param>
+public sealed record RescoReportedFigure(int Episode, double AvgDelay, double AvgDelayAll, double LastTenAvgDelay, double LastTenAvgDelayAll,
+    int Runs, int Episodes, double[] MeanCurve)
 {
     /// <summary>Null when there is no run or a run has no episode.</summary>
     public static RescoReportedFigure? Of(IReadOnlyList<IReadOnlyList<SumoTrainingEpisode>> runs)
@@ -26,8 +28,9 @@ public sealed record RescoReportedFigure(int Episode, double AvgDelay, double Av
         int best = 0;
         for (int e = 1; e < episodes; e++)
             if (curve[e] < curve[best]) best = e;                                       // graph.py: np.argmin, the first minimum
-        return new RescoReportedFigure(best, curve[best], MeanAt(best, m => m.AvgDelayAll), curve[Math.Max(0, episodes - 10)..].Average(),
-            runs.Count, episodes, curve);
+        int lastTen = Math.Max(0, episodes - 10);
+        return new RescoReportedFigure(best, curve[best], MeanAt(best, m => m.AvgDelayAll), curve[lastTen..].Average(),
+            Enumerable.Range(lastTen, episodes - lastTen).Average(e => MeanAt(e, m => m.AvgDelayAll)), runs.Count, episodes, curve);
     }
 
     public JsonObject ToJson() => new()
@@ -37,6 +40,7 @@ public sealed record RescoReportedFigure(int Episode, double AvgDelay, double Av
         ["avg_delay"] = Math.Round(AvgDelay, 4),
         ["avg_delay_all"] = double.IsFinite(AvgDelayAll) ? JsonValue.Create(Math.Round(AvgDelayAll, 4)) : null,
         ["last_ten_avg_delay"] = Math.Round(LastTenAvgDelay, 4),
+        ["last_ten_avg_delay_all"] = double.IsFinite(LastTenAvgDelayAll) ? JsonValue.Create(Math.Round(LastTenAvgDelayAll, 4)) : null,
         ["runs"] = Runs,
         ["episodes"] = Episodes,
     };
