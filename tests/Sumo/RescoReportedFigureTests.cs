@@ -82,10 +82,7 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
     [Fact]
     public void Resco_bench_reports_the_figure_over_its_seeds_and_baselines_over_their_episodes()
     {
-        string resco = Path.Combine(scenario.Root, "resco-" + Guid.NewGuid().ToString("N")), folder = Path.Combine(resco, "grid");
-        Directory.CreateDirectory(folder);
-        File.Copy(Path.Combine(scenario.GridFolder, "grid.net.xml"), Path.Combine(folder, "grid.net.xml"));
-        File.Copy(Path.Combine(scenario.GridFolder, "grid.rou.xml"), Path.Combine(folder, "grid_1.rou.xml"));
+        string resco = scenario.NewRescoFolder();
         string run = scenario.NewRunFolder();
         int code = TrainerCli.Run(["resco-bench", "--resco", resco, "--scenarios", "grid", "--episodes", "2", "--seeds", "2", "--learners", "iql",
             "--set", "LearningStarts=20", "--baseline-episodes", "2", "--scenario-set", $"episode_s={SumoScenarioFixture.EpisodeSeconds}", "--out", run, "--json"],

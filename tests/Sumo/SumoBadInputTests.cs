@@ -57,10 +57,7 @@ public sealed class SumoBadInputTests(SumoScenarioFixture scenario)
     [Fact]
     public void Resco_bench_refuses_a_bad_scenario_set_before_running_anything()
     {
-        string resco = Path.Combine(scenario.Root, "resco-" + Guid.NewGuid().ToString("N")), folder = Path.Combine(resco, "grid");
-        Directory.CreateDirectory(folder);
-        File.Copy(Path.Combine(scenario.GridFolder, "grid.net.xml"), Path.Combine(folder, "grid.net.xml"));
-        File.Copy(Path.Combine(scenario.GridFolder, "grid.rou.xml"), Path.Combine(folder, "grid_1.rou.xml"));
+        string resco = scenario.NewRescoFolder();
         string run = scenario.NewRunFolder();
         int code = RunCli(["resco-bench", "--resco", resco, "--scenarios", "grid", "--episodes", "1", "--learners", "iql",
             "--scenario-set", "reward=pressure,no_such_key=1", "--out", run], out string stderr);

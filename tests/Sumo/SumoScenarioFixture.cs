@@ -27,6 +27,16 @@ public sealed class SumoScenarioFixture : IDisposable
 
     public string NewRunFolder() => Path.Combine(Root, "runs", Guid.NewGuid().ToString("N"));
 
+    /// <summary>A new RESCO-style folder holding the grid as its scenario "grid" (grid.net.xml and route grid_1), for resco-bench.</summary>
+    public string NewRescoFolder()
+    {
+        string resco = Path.Combine(Root, "resco-" + Guid.NewGuid().ToString("N")), folder = Path.Combine(resco, "grid");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(GridFolder, "grid.net.xml"), Path.Combine(folder, "grid.net.xml"));
+        File.Copy(Path.Combine(GridFolder, "grid.rou.xml"), Path.Combine(folder, "grid_1.rou.xml"));
+        return resco;
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
