@@ -34,6 +34,7 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
         Assert.Equal(700.0, cut.AvgDelay);
         Assert.Null(RescoReportedFigure.Of([]));
         Assert.Null(RescoReportedFigure.Of([a, Log()]));
+        Assert.Equal(1, RescoReportedFigure.Of([Log((double.NaN, 1), (800, 700), (900, 800))])!.Episode);   // a NaN episode is never the minimum
     }
 
     [Fact]
@@ -69,6 +70,10 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
 
             Assert.Equal(2, TrainerCli.Run(["resco-figure", runA, root], out _, out string stderr));
             Assert.Contains($"'{root}' has no episodes.csv", stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+            File.WriteAllText(Path.Combine(runB, "summary.json"), "{\"avg_delay\": 6");   // cut short
+            Assert.Equal(2, TrainerCli.Run(["resco-figure", runA, runB], out _, out stderr));
+            Assert.Contains("summary.json' is not valid JSON", stderr);
             Assert.Single(stderr.Trim().Split('\n'));
             Assert.Equal(2, TrainerCli.Run(["resco-figure"], out _, out stderr));
             Assert.Contains("at least one run folder", stderr);

@@ -57,7 +57,7 @@ public sealed class RescoFigureCommand : ICommand
         for (int i = 0; i < runs.Count; i++)
         {
             var own = RescoReportedFigure.Of([logs[i]])!;
-            var summary = File.Exists(runs[i].SummaryPath) ? JsonNode.Parse(File.ReadAllText(runs[i].SummaryPath)) : null;
+            var summary = File.Exists(runs[i].SummaryPath) ? ReadSummary(runs[i].SummaryPath) : null;
             perRun.Add(new JsonObject
             {
                 ["run"] = runs[i].Path,
@@ -123,6 +123,12 @@ public sealed class RescoFigureCommand : ICommand
         plot.YLabel("average delay (s)");
         plot.ShowLegend(ScottPlot.Edge.Right);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1150, 520, ScottPlot.ImageFormat.Png));
+    }
+
+    static JsonNode? ReadSummary(string path)
+    {
+        try { return JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new UsageException($"'{path}' is not valid JSON: {e.Message}"); }
     }
 
     static string F(double v) => double.IsFinite(v) ? v.ToString("0.0", CultureInfo.InvariantCulture) : "-";

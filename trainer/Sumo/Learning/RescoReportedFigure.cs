@@ -27,7 +27,7 @@ public sealed record RescoReportedFigure(int Episode, double AvgDelay, double Av
         for (int e = 0; e < episodes; e++) curve[e] = MeanAt(e, m => m.AvgDelay);   // graph.py: the per-episode mean across trials
         int best = 0;
         for (int e = 1; e < episodes; e++)
-            if (curve[e] < curve[best]) best = e;                                       // graph.py: np.argmin, the first minimum
+            if (curve[e] < curve[best] || !double.IsFinite(curve[best])) best = e;     // graph.py: np.argmin, the first minimum (of the finite values)
         int lastTen = Math.Max(0, episodes - 10);
         return new RescoReportedFigure(best, curve[best], MeanAt(best, m => m.AvgDelayAll), curve[lastTen..].Average(),
             Enumerable.Range(lastTen, episodes - lastTen).Average(e => MeanAt(e, m => m.AvgDelayAll)), runs.Count, episodes, curve);
