@@ -24,7 +24,8 @@ public sealed record SumoTrainingEpisode(int Episode, long Step, TripInfoMetrics
 /// average delay and avg_delay_all per training episode), checkpoint.bin (with --set CheckpointEvery=N), networks/agent-&lt;i&gt;.onnx (observation
 /// scaling inside, as the normalizer), networks/actions.json, networks/observation.json, and after the final greedy
 /// evaluation tripinfo.xml and summary.json; networks-best/ and networks-best-all/ hold the networks at the end of the
-/// training episode with the lowest avg_delay and avg_delay_all (<see cref="NetworkSelection"/>). A SUMO failure leaves the last checkpoint and episodes.csv consistent:
+/// training episode with the lowest avg_delay and avg_delay_all (<see cref="NetworkSelection"/>); networks-snapshots/ holds
+/// the networks every <see cref="NetworkSnapshots.EveryEpisodes"/> episodes, for `marl validate`. A SUMO failure leaves the last checkpoint and episodes.csv consistent:
 /// `./marl train --resume DIR` continues from there.
 /// </summary>
 public static class SumoTraining
@@ -123,9 +124,16 @@ public static class SumoTraining
                     new BestEpisode(log[^1].Episode, log[^1].Step, m.AvgDelay, double.IsFinite(m.AvgDelayAll) ? m.AvgDelayAll : null));
                 written = Path.Combine(folder.Path, selections[k].Folder);
             }
+            if ((log[^1].Episode + 1) % NetworkSnapshots.EveryEpisodes == 0)
+                NetworkSnapshots.Write(folder, log[^1].Episode, log[^1].Step, dir => WriteNetworks(folder, spec, trainer, dir));
         });
         spec = new DeepRunSpec(def, file.Algo, file.Options, file.Steps, file.Seed, file.ShareParams);
-        if (resumeFrom is null) foreach (var selection in selections) selection.Delete(folder);
+        if (resumeFrom is null)
+        {
+            foreach (var selection in selections) selection.Delete(folder);
+            NetworkSnapshots.DeleteAfter(folder, -1);
+            ValidatedNetworks.Selection.Delete(folder);
+        }
         using (trainer = new DeepTrainer(spec))
         {
             if (resumeFrom is not null)
@@ -134,6 +142,7 @@ public static class SumoTraining
                 log.RemoveAll(e => e.Step > trainer.Step);   // episodes after the checkpoint run again
                 WriteEpisodes(folder, log);
                 for (int k = 0; k < selections.Count; k++) bars[k] = selections[k].Kept(folder, trainer.Step);
+                NetworkSnapshots.DeleteAfter(folder, trainer.Step);   // the episodes after the checkpoint write them again
             }
             lastEnd = clock.Elapsed.TotalSeconds;   // the first episode's wall time excludes building the learner
             using var progress = new ProgressLine($"train {file.Algo} on SUMO", file.Steps, quiet);
