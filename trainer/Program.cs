@@ -19,6 +19,7 @@ public static class Program
         new Sumo.SumoBenchCommand(),
         new Sumo.Learning.RescoBenchCommand(),
         new Sumo.Learning.RescoFigureCommand(),
+        new Sumo.Learning.ValidateCommand(),
     ];
 
     public static int Main(string[] args)

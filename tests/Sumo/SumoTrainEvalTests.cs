@@ -94,7 +94,7 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         Assert.Equal(delays[bestAllEpisode], bestAll.RootElement.GetProperty("best_training_avg_delay").GetDouble(), 3);
         Assert.False(Directory.Exists(Path.Combine(run, "networks-best-all.tmp")));
         Assert.Equal(2, Cli(["eval", "--run", run, "--networks", "worst"], out _, out bad));
-        Assert.Contains("--networks must be 'final', 'best' or 'best-all', got 'worst'", bad);
+        Assert.Contains("--networks must be 'final', 'best', 'best-all' or 'val', got 'worst'", bad);
     }
 
     [Fact]

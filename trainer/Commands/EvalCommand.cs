@@ -11,7 +11,7 @@ public sealed class EvalCommand : ICommand
     public string Summary => "evaluate a run folder's policy (exactly, on tabular games; deep runs too)";
     public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
     public string Help => """
-        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E] [--networks final|best|best-all]
+        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E] [--networks final|best|best-all|val]
 
         Evaluates the policy in a run folder. On tabular games the scores are exact (no sampling): the policy's value,
         V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
@@ -38,6 +38,7 @@ public sealed class EvalCommand : ICommand
                               summary names that episode (default final: networks/, the end of training)
           --networks best-all evaluate networks-best-all/: the same, selected on the lowest avg_delay_all (which a
                               policy cannot lower by keeping vehicles outside the net)
+          --networks val      evaluate networks-val/: the snapshot marl validate chose on validation seeds
         """;
 
     public int Run(CommandArgs args)

@@ -34,7 +34,9 @@ public sealed class TrainCommand : ICommand
                          sumo: one SUMO process (deep: Envs=1); the run folder also gets episodes.csv (each training
                          episode's avg_delay, throughput, ...), networks/observation.json (deep: feature scales) or
                          policy.json (tabular: each agent's discretization and greedy table) and tripinfo.xml of a final
-                         greedy episode; summary.json holds RESCO's metrics
+                         greedy episode; summary.json holds RESCO's metrics; deep runs keep networks-best/,
+                         networks-best-all/ (chosen on training episodes) and networks-snapshots/ (every 5 episodes,
+                         for marl validate)
           --seed S       random seed (default 0); the same seed gives the same run
           --out DIR      the run folder: config.json, metrics.csv, summary.json, curve.png, policy.json
           --set K=V,...  override learner settings by name, e.g. --set Rounds=8,Growth=1.3 (MA2QL)

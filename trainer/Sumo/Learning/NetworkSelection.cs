@@ -12,9 +12,10 @@ public sealed record BestEpisode(int Episode, long Step, double AvgDelay, double
 /// the end of the training episode with the lowest score so far, and best.json naming that episode.
 /// <see cref="AvgDelay"/> scores on RESCO's delay (networks-best/); <see cref="AvgDelayAll"/> on avg_delay_all
 /// (networks-best-all/), which also charges the vehicles kept outside the net, so a policy that blocks an entry cannot win
-/// it by hiding them. `marl eval --networks best|best-all` evaluates them.
+/// it by hiding them. `marl eval --networks best|best-all` evaluates them. <see cref="ValidatedNetworks"/> is the same kind
+/// of folder, chosen on validation seeds instead (<paramref name="OnValidation"/>).
 /// </summary>
-public sealed record NetworkSelection(string Name, string Folder, bool AllVehicles)
+public sealed record NetworkSelection(string Name, string Folder, bool AllVehicles, bool OnValidation = false)
 {
     public const string BestFile = "best.json";
     public static readonly NetworkSelection AvgDelay = new("best", "networks-best", false);
@@ -22,12 +23,20 @@ public sealed record NetworkSelection(string Name, string Folder, bool AllVehicl
 
     /// <summary>The metric the selection ranks episodes on, by its name in episodes.csv and the summaries.</summary>
     public string Metric => AllVehicles ? "avg_delay_all" : "avg_delay";
+    /// <summary>The selections training keeps up to date after every episode.</summary>
     public static readonly IReadOnlyList<NetworkSelection> All = [AvgDelay, AvgDelayAll];
+
+    static IReadOnlyList<NetworkSelection> Evaluable => [.. All, ValidatedNetworks.Selection];
 
     /// <summary>The selection `--networks NAME` names, or null for "final".</summary>
     public static NetworkSelection? Named(string name) => name == "final" ? null
-        : All.FirstOrDefault(s => s.Name == name)
-          ?? throw new Cli.UsageException($"--networks must be 'final', {string.Join(" or ", All.Select(s => $"'{s.Name}'"))}, got '{name}'");
+        : Evaluable.FirstOrDefault(s => s.Name == name)
+          ?? throw new Cli.UsageException($"--networks must be 'final', {string.Join(", ", Evaluable.SkipLast(1).Select(s => $"'{s.Name}'"))} or '{Evaluable[^1].Name}', got '{name}'");
+
+    /// <summary>Why a run may lack the folder, for the error that says so.</summary>
+    public string MissingReason => OnValidation
+        ? "run marl validate on it first (it scores the run's networks-snapshots/ on validation seeds)"
+        : "it was trained before this model selection was kept, or has not finished a training episode";
 
     public double Score(TripInfoMetrics m) => AllVehicles ? m.AvgDelayAll : m.AvgDelay;
 

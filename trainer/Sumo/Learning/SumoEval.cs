@@ -26,19 +26,42 @@ public static class SumoEval
 
     public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0, NetworkSelection? selection = null)
     {
-        var exploration = new EvalExploration(epsilon);
         var scenario = SumoScenario.Resolve(env);
         string dir = Path.Combine(folder.Path, selection?.Folder ?? RunPolicies.NetworksFolder);
         var bestEpisode = selection is null ? null
-            : selection.Read(folder) ?? throw new UsageException($"{folder.Path} has no {selection.Folder}/{NetworkSelection.BestFile}: it was trained before this model selection was kept, or has not finished a training episode");
+            : selection.Read(folder) ?? throw new UsageException($"{folder.Path} has no {selection.Folder}/{NetworkSelection.BestFile}: {selection.MissingReason}");
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
+        var results = Episodes(sumo, dir, folder.Path, EvalSeedBase, episodes, epsilon);
+
+        var summary = Summary(env, algo, seed, steps, results);
+        summary["eval_epsilon"] = epsilon;
+        if (bestEpisode is { } b)
+        {
+            summary["networks"] = selection!.Folder;
+            summary["selected_on"] = selection.OnValidation ? $"validation {selection.Metric}" : selection.Metric;
+            string scored = selection.OnValidation ? "validation" : "best_training";
+            summary[selection.OnValidation ? "selected_episode" : "best_training_episode"] = b.Episode;
+            summary[$"{scored}_avg_delay"] = Math.Round(b.AvgDelay, 4);
+            if (b.AvgDelayAll is { } all) summary[$"{scored}_avg_delay_all"] = Math.Round(all, 4);
+        }
+        summary["tripinfo"] = sumo.TripInfoPath;
+        return summary;
+    }
+
+    /// <summary>
+    /// Whole greedy (or ε-greedy) episodes of the networks in <paramref name="networksDir"/> (agent-&lt;i&gt;.onnx, checked
+    /// against the scenario's agents), episode e from SUMO seed <paramref name="seedBase"/> + e.
+    /// </summary>
+    public static List<(TripInfoMetrics Metrics, double Wall)> Episodes(SumoEnv sumo, string networksDir, string runPath, int seedBase, int episodes, double epsilon)
+    {
+        var exploration = new EvalExploration(epsilon);
         int n = sumo.Agents.Count;
         var networks = new DiscretePolicyNetwork[n];
         var masks = new float[n][];
         for (int i = 0; i < n; i++)
         {
-            string path = Path.Combine(dir, $"agent-{i}.onnx");
-            if (!File.Exists(path)) throw new UsageException($"{path} is missing: the run has not finished training (resume it with marl train --resume {folder.Path})");
+            string path = Path.Combine(networksDir, $"agent-{i}.onnx");
+            if (!File.Exists(path)) throw new UsageException($"{path} is missing: the run has not finished training (resume it with marl train --resume {runPath})");
             LoadedPolicy loaded;
             try { loaded = PolicyOnnxReader.Read(path); }
             catch (OnnxFormatException e) { throw new UsageException(e.Message); }
@@ -47,7 +70,7 @@ public static class SumoEval
                 throw new UsageException($"{path} is agent '{loaded.Info.AgentId}', but the scenario's agent {i} is '{sumo.Agents[i].Id}'");
             var own = sumo.Agents[i].Observation.FeatureNames;
             if (loaded.Info.ObservationFeatures.Count < own.Count || !own.SequenceEqual(loaded.Info.ObservationFeatures.Take(own.Count)))
-                throw new UsageException($"{path}: its observation features do not match agent '{sumo.Agents[i].Id}' in {scenario.Name}");
+                throw new UsageException($"{path}: its observation features do not match agent '{sumo.Agents[i].Id}' in {sumo.Scenario.Name}");
             networks[i] = net;
             masks[i] = Enumerable.Range(0, net.ActionSize).Select(a => a < sumo.Agents[i].Action.Count ? 1f : 0f).ToArray();
         }
@@ -61,8 +84,8 @@ public static class SumoEval
         for (int e = 0; e < episodes; e++)
         {
             var clock = Stopwatch.StartNew();
-            sumo.Reset(EvalSeedBase + e, raw);
-            exploration.StartEpisode(EvalSeedBase + e);
+            sumo.Reset(seedBase + e, raw);
+            exploration.StartEpisode(seedBase + e);
             while (true)
             {
                 for (int i = 0; i < n; i++)
@@ -74,19 +97,7 @@ public static class SumoEval
             }
             results.Add((sumo.LastEpisode!, clock.Elapsed.TotalSeconds));
         }
-
-        var summary = Summary(env, algo, seed, steps, results);
-        summary["eval_epsilon"] = epsilon;
-        if (bestEpisode is { } b)
-        {
-            summary["networks"] = selection!.Folder;
-            summary["selected_on"] = selection.Metric;
-            summary["best_training_episode"] = b.Episode;
-            summary["best_training_avg_delay"] = Math.Round(b.AvgDelay, 4);
-            if (b.AvgDelayAll is { } all) summary["best_training_avg_delay_all"] = Math.Round(all, 4);
-        }
-        summary["tripinfo"] = sumo.TripInfoPath;
-        return summary;
+        return results;
     }
 
     /// <summary>The summary of greedy evaluation episodes: RESCO's metrics as means over the episodes, and their wall time.</summary>

@@ -132,8 +132,8 @@ public static class SumoTraining
         {
             foreach (var selection in selections) selection.Delete(folder);
             NetworkSnapshots.DeleteAfter(folder, -1);
-            ValidatedNetworks.Selection.Delete(folder);
         }
+        ValidatedNetworks.Delete(folder);   // a choice among snapshots that training is about to change
         using (trainer = new DeepTrainer(spec))
         {
             if (resumeFrom is not null)

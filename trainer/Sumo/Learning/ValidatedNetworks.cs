@@ -9,5 +9,13 @@ public static class ValidatedNetworks
     /// <summary>The validation seeds: disjoint from the evaluation seeds (<see cref="SumoEval.EvalSeedBase"/> on) and, in practice, from training's hashed ones.</summary>
     public const int SeedBase = 2_000_003;
 
-    public static readonly NetworkSelection Selection = new("val", "networks-val", true);
+    public static readonly NetworkSelection Selection = new("val", "networks-val", AllVehicles: true, OnValidation: true);
+
+    /// <summary>Drops networks-val/ and validation.json (stale once training writes new snapshots).</summary>
+    public static void Delete(Runs.RunFolder folder)
+    {
+        Selection.Delete(folder);
+        File.Delete(Path.Combine(folder.Path, ValidateCommand.ResultFile));
+        File.Delete(Path.Combine(folder.Path, ValidateCommand.PlotFile));
+    }
 }
