@@ -90,7 +90,7 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
         string resco = scenario.NewRescoFolder();
         string run = scenario.NewRunFolder();
         int code = TrainerCli.Run(["resco-bench", "--resco", resco, "--scenarios", "grid", "--episodes", "2", "--seeds", "2", "--learners", "iql",
-            "--set", "LearningStarts=20", "--baseline-episodes", "2", "--scenario-set", $"episode_s={SumoScenarioFixture.EpisodeSeconds}", "--out", run, "--json"],
+            "--set", "LearningStarts=20", "--baseline-episodes", "2", "--eval-episodes", "2", "--validate", "1", "--scenario-set", $"episode_s={SumoScenarioFixture.EpisodeSeconds}", "--out", run, "--json"],
             out string stdout, out string stderr);
         Assert.True(code == 0, stderr);
         var bench = JsonNode.Parse(stdout)!["scenarios"]![0]!;
@@ -103,7 +103,15 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
         var logs = Enumerable.Range(0, 2).Select(s => SumoTraining.ReadEpisodes(new RunFolder(Path.Combine(run, "grid", $"iql-seed{s}")))).ToList();
         double expected = Enumerable.Range(0, 2).Min(e => logs.Average(l => l[e].Metrics.AvgDelay));
         Assert.Equal(expected, reported["avg_delay"]!.GetValue<double>(), 3);
+        // held-out evaluation on two seeds per run; then the networks validation picked (two-episode runs keep no
+        // snapshot, so the final networks are the only candidate) on the same two seeds, so the same numbers
+        Assert.All(learner["per_seed"]!.AsArray(), s => Assert.Equal(2, s!["eval_episodes"]!.GetValue<int>()));
+        var validated = learner["validated"]!;
+        Assert.Equal(2, validated["per_seed"]!.AsArray().Count);
+        Assert.All(validated["per_seed"]!.AsArray(), s => Assert.Equal(1, s!["selected_episode"]!.GetValue<int>()));
+        Assert.Equal(learner["avg_delay"]!.GetValue<double>(), validated["avg_delay"]!.GetValue<double>(), 3);
         string table = File.ReadAllText(Path.Combine(run, "resco-bench.md"));
+        Assert.Contains("deep iql (2 ep, validated) | 2 |", table);
         Assert.Contains("RESCO-style (s)", table);
         Assert.Contains("2 (eval seeds 0-1)", table);
     }

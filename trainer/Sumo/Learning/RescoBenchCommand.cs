@@ -25,13 +25,13 @@ public sealed class RescoBenchCommand : ICommand
     public string Help => """
         usage: marl resco-bench [--episodes N] [--learners iql,ippo] [--seeds K] [--scenarios grid4x4,arterial4x4]
                                 [--resco DIR] [--out DIR] [--set K=V,...] [--scenario-set K=V,...] [--baseline-episodes N]
-                                [--no-baselines] [--json]
+                                [--eval-episodes E] [--validate K] [--no-baselines] [--json]
                marl resco-bench --replot --out DIR
 
         For each scenario (RESCO folder, route <name>_1): runs SUMO alone (static programs, no TraCI), the baselines
         static, fixed, maxpressure and greedy (seeds 0..N-1 of --baseline-episodes), then trains each learner for N one-hour episodes with seeds
-        0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for one episode on a seed that
-        training never uses. Prints one row per controller: avg_delay (RESCO's delay: timeLoss + departDelay of every
+        0..K-1 (one SUMO process at a time) and evaluates the trained networks greedily for E episodes on seeds that
+        training never uses (1000003, ...). Prints one row per controller: avg_delay (RESCO's delay: timeLoss + departDelay of every
         trip, unfinished ones included, plus end - scheduled depart of each vehicle that never departed), time_loss
         (completed trips' mean timeLoss), depart_delay, trip_time, avg_wait, throughput, vehicles still in the network, and the coupling cost: wall time
         per simulated hour of training and of evaluation divided by SUMO alone's wall time for the same hour. The column
@@ -48,6 +48,10 @@ public sealed class RescoBenchCommand : ICommand
                          for the baselines and the learners; the table then says which
           --out DIR      run folders, resco-bench.json, resco-bench.md and <scenario>-curves.png (default runs/resco-bench)
           --baseline-episodes N  episodes per baseline, on seeds 0..N-1, averaged (default 1; RESCO averages 30)
+          --eval-episodes E  held-out evaluation episodes per trained run, averaged (default 1)
+          --validate K   deep learners: also pick each run's networks on K validation seeds (marl validate: the
+                         snapshot every 5 episodes, or the final networks, with the lowest mean avg_delay_all) and
+                         add a row "(validated)" with those networks on the same E held-out seeds (default 0: off)
           --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
           --json         print the result object instead of the table
           --replot       only redraw the curves of the finished bench in --out
@@ -59,6 +63,8 @@ public sealed class RescoBenchCommand : ICommand
         var learners = List(args.String("learners") ?? "iql,ippo");
         int seeds = args.Int("seeds", 1, min: 1);
         int baselineEpisodes = args.Int("baseline-episodes", 1, min: 1);
+        int evalEpisodes = args.Int("eval-episodes", 1, min: 1);
+        int validate = args.Int("validate", 0, min: 0);
         var scenarios = List(args.String("scenarios") ?? "grid4x4,arterial4x4");
         string? resco = args.String("resco");
         string? set = args.String("set");
@@ -71,6 +77,8 @@ public sealed class RescoBenchCommand : ICommand
         foreach (string l in learners)
             if (!(TabularAlgo(l) is string t ? Tabular.LearnerOptions.Algorithms.Contains(t) : DeepOptions.Algorithms.Contains(l)))
                 throw new UsageException($"unknown learner '{l}' in --learners (deep: {string.Join(", ", DeepOptions.Algorithms)}; tabular: {string.Join(", ", Tabular.LearnerOptions.Algorithms.Select(a => TabularPrefix + a))})");
+        if (validate > 0 && learners.All(l => TabularAlgo(l) is not null))
+            throw new UsageException("--validate picks among a deep run's network snapshots: give at least one deep learner in --learners");
         foreach (string l in learners)                                                // refuse a bad --set before hours of SUMO
             if (TabularAlgo(l) is string t) Tabular.LearnerOptions.Default.With(t, set);
             else SumoTraining.DefaultOptions.With(l, set);
@@ -108,6 +116,7 @@ public sealed class RescoBenchCommand : ICommand
             foreach (string algo in learners)
             {
                 var summaries = new List<JsonObject>();
+                var validated = new List<JsonObject>();
                 var logs = new List<IReadOnlyList<SumoTrainingEpisode>>();
                 var trainWall = new List<double>();
                 for (int seed = 0; seed < seeds; seed++)
@@ -119,6 +128,19 @@ public sealed class RescoBenchCommand : ICommand
                     var summary = TabularAlgo(algo) is string tabular
                         ? SumoTabularTraining.Start(runFolder, spec, tabular, Tabular.LearnerOptions.Default.With(tabular, set), steps, seed, quiet: true, set)
                         : SumoTraining.Start(runFolder, spec, algo, SumoTraining.OptionsFor(spec, algo, set), steps, seed, false, quiet: true);
+                    if (evalEpisodes > 1)
+                        foreach (var (key, value) in TabularAlgo(algo) is string t
+                                     ? SumoTabularEval.Evaluate(runFolder, spec, t, seed, steps, evalEpisodes)
+                                     : SumoEval.Evaluate(runFolder, spec, algo, seed, steps, evalEpisodes))
+                            summary[key] = value?.DeepClone();
+                    if (validate > 0 && TabularAlgo(algo) is null)
+                    {
+                        ValidateCommand.Validate(runFolder, validate, quiet: true);
+                        var v = SumoEval.Evaluate(runFolder, spec, algo, seed, steps, evalEpisodes, selection: ValidatedNetworks.Selection);
+                        v["run"] = runFolder.Path;
+                        validated.Add(v);
+                        Log($"{name}: {Label(algo)} seed {seed}: networks-val (after episode {v["selected_episode"]}) held-out avg_delay {v["avg_delay"]}");
+                    }
                     var log = SumoTraining.ReadEpisodes(runFolder);
                     Log($"{name}: {Label(algo)} seed {seed} done in {clock.Elapsed.TotalMinutes:F1} min: eval avg_delay {summary["avg_delay"]}, last training episode {summary["train_last_avg_delay"]}");
                     summary["run"] = runFolder.Path;
@@ -127,19 +149,27 @@ public sealed class RescoBenchCommand : ICommand
                     trainWall.AddRange(log.Select(e => e.WallSeconds));
                     curves.Add(($"{algo} seed {seed} (training episodes)", log.Select(e => (double)(e.Episode + 1)).ToArray(), log.Select(e => e.Metrics.AvgDelay).ToArray()));
                 }
-                double M(string key) => summaries.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
+                double Mean(List<JsonObject> of, string key) => of.Select(s => s[key]?.GetValue<double>() ?? double.NaN).Average();
+                double M(string key) => Mean(summaries, key);
                 double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
                 var reported = RescoReportedFigure.Of(logs);
                 string rescoStyle = reported is null ? "-" : $"{F(reported.AvgDelay)} (ep {reported.Episode})";
                 rows.Add([name, $"{Label(algo)} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), rescoStyle, F(M("avg_time_loss")), F(M("avg_depart_delay")),
                     F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
                     F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
+                double V(string key) => Mean(validated, key);
+                if (validated.Count > 0)
+                    rows.Add([name, $"{Label(algo)} ({episodes} ep, validated)", seeds.ToString(CultureInfo.InvariantCulture), F(V("avg_delay")), "-", F(V("avg_time_loss")),
+                        F(V("avg_depart_delay")), F(V("avg_trip_time")), F(V("avg_wait")), F(V("throughput"), "0"), F(V("vehicles_in_network"), "0"),
+                        "-", "-", F(V("eval_wall_seconds_per_episode") / alone, "0.00")]);
                 learnerRuns.Add(new JsonObject
                 {
                     ["algo"] = algo,
                     ["episodes"] = episodes,
                     ["seeds"] = seeds,
+                    ["eval_episodes"] = evalEpisodes,
                     ["avg_delay"] = Round(M("avg_delay")),
+                    ["avg_delay_all"] = Round(M("avg_delay_all")),
                     ["resco_reported"] = reported?.ToJson(),
                     ["avg_time_loss"] = Round(M("avg_time_loss")),
                     ["avg_depart_delay"] = Round(M("avg_depart_delay")),
@@ -151,6 +181,16 @@ public sealed class RescoBenchCommand : ICommand
                     ["train_coupling"] = Round(train / alone),
                     ["eval_coupling"] = Round(evalWall / alone),
                     ["per_seed"] = new JsonArray(summaries.Select(s => (JsonNode)s).ToArray()),
+                    ["validated"] = validated.Count == 0 ? null : new JsonObject
+                    {
+                        ["validation_episodes"] = validate,
+                        ["avg_delay"] = Round(V("avg_delay")),
+                        ["avg_delay_all"] = Round(V("avg_delay_all")),
+                        ["avg_time_loss"] = Round(V("avg_time_loss")),
+                        ["throughput"] = Round(V("throughput")),
+                        ["not_inserted"] = Round(V("not_inserted")),
+                        ["per_seed"] = new JsonArray(validated.Select(s => (JsonNode)s).ToArray()),
+                    },
                 });
             }
             bench["learners"] = learnerRuns;
@@ -164,6 +204,8 @@ public sealed class RescoBenchCommand : ICommand
             ["training_episodes"] = episodes,
             ["seeds"] = seeds,
             ["baseline_episodes"] = baselines ? baselineEpisodes : 0,
+            ["eval_episodes"] = evalEpisodes,
+            ["validation_episodes"] = validate,
             ["learners"] = new JsonArray(learners.Select(l => (JsonNode)JsonValue.Create(l)).ToArray()),
             ["options"] = set ?? "",
             ["scenario_set"] = scenarioSet ?? "",
@@ -171,7 +213,7 @@ public sealed class RescoBenchCommand : ICommand
             ["scenarios"] = report,
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.json"), result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        string table = Markdown(rows, episodes) + (string.IsNullOrEmpty(scenarioSet) ? "" : $"\nScenario overrides: `{scenarioSet}`.\n");
+        string table = Markdown(rows, episodes, evalEpisodes) + (string.IsNullOrEmpty(scenarioSet) ? "" : $"\nScenario overrides: `{scenarioSet}`.\n");
         AtomicFile.WriteAllText(Path.Combine(outDir, "resco-bench.md"), table);
         Console.WriteLine(json ? result.ToJsonString() : table);
         return 0;
@@ -225,7 +267,7 @@ public sealed class RescoBenchCommand : ICommand
         return 0;
     }
 
-    static string Markdown(List<string[]> rows, int episodes)
+    static string Markdown(List<string[]> rows, int episodes, int evalEpisodes)
     {
         string[] header = ["scenario", "controller", "seeds", "avg_delay (s)", "RESCO-style (s)", "time_loss (s)", "depart_delay (s)", "trip_time (s)", "avg_wait (s)", "throughput", "in_network",
             "train wall s/sim-h", "train coupling", "eval coupling"];
@@ -235,8 +277,9 @@ public sealed class RescoBenchCommand : ICommand
         foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", r) + " |");
         sb.AppendLine();
         sb.AppendLine($"avg_delay: RESCO's delay (resco_benchmark/utils/readXML.py: timeLoss + departDelay over every trip, unfinished ones included, " +
-                      "plus end - scheduled depart for each vehicle that never departed, per vehicle), greedy evaluation on a held-out seed after " +
-                      $"{episodes} training episodes (baselines: mean over their eval seeds); RESCO-style: the figure RESCO's tables report " +
+                      "plus end - scheduled depart for each vehicle that never departed, per vehicle), greedy evaluation on " +
+                      $"{(evalEpisodes == 1 ? "a held-out seed" : $"{evalEpisodes} held-out seeds")} after {episodes} training episodes (baselines: mean over their eval seeds; " +
+                      "validated: the networks marl validate picked on validation seeds); RESCO-style: the figure RESCO's tables report " +
                       "(graph.py): a learner's lowest per-episode mean across seeds of its training episodes' avg_delay (ep = that episode, from 0), " +
                       "a baseline's mean; time_loss: mean timeLoss of completed trips; depart_delay: their mean wait before insertion; " +
                       "coupling: wall time per simulated hour / SUMO alone's (static lights, no TraCI).");

@@ -45,10 +45,18 @@ public sealed class ValidateCommand : ICommand
         int episodes = args.Int("episodes", 3, min: 1);
         bool json = args.Flag("json"), quiet = args.Flag("quiet");
         args.RejectUnknown();
+        var (result, scored, best) = Validate(folder, episodes, quiet);
+        Console.WriteLine(json ? result.ToJsonString() : Table(folder, scored, best));
+        return 0;
+    }
+
+    /// <summary>Scores every candidate, writes networks-val/, validation.json and validation.png; returns the result object.</summary>
+    public static (JsonObject Result, List<ValidationScore> Scored, ValidationScore Best) Validate(RunFolder folder, int episodes, bool quiet)
+    {
         var config = folder.ReadConfig();
         if (!SumoEval.Handles(config) || config.Tabular)
             throw new UsageException($"'{folder.Path}' is not a deep SUMO run: marl validate picks among the networks a deep sumo: run keeps");
-        var candidates = Candidates(folder);
+        var candidates = Candidates(folder, config.Steps);
 
         var scenario = SumoScenario.Resolve(config.Env);
         string work = Path.Combine(folder.Path, ".validation");   // SUMO's files; an interrupted validation's are dropped
@@ -86,16 +94,14 @@ public sealed class ValidateCommand : ICommand
         CurvePlot.Write(Path.Combine(folder.Path, PlotFile), $"validation of {Path.GetFileName(Path.TrimEndingDirectorySeparator(folder.Path))} ({episodes} seeds)",
             "networks after training episode (from 0)", "mean over validation seeds (s)",
             [("avg_delay_all", X(scored), scored.Select(s => s.AvgDelayAll).ToArray()), ("avg_delay (RESCO's)", X(scored), scored.Select(s => s.AvgDelay).ToArray())]);
-        Console.WriteLine(json ? result.ToJsonString() : Table(folder, scored, best));
-        return 0;
+        return (result, scored, best);
     }
 
     /// <summary>The snapshots, then the final networks unless the last snapshot was taken at the same step.</summary>
-    static List<NetworkSnapshot> Candidates(RunFolder folder)
+    static List<NetworkSnapshot> Candidates(RunFolder folder, long finalStep)
     {
         var list = NetworkSnapshots.Read(folder).ToList();
         string final = Path.Combine(folder.Path, RunPolicies.NetworksFolder);
-        long finalStep = folder.ReadConfig().Steps;
         var log = SumoTraining.ReadEpisodes(folder);
         if (File.Exists(Path.Combine(final, "agent-0.onnx")) && (list.Count == 0 || list[^1].Step < finalStep))
             list.Add(new NetworkSnapshot(log.Count > 0 ? log[^1].Episode : -1, finalStep, final));
