@@ -110,8 +110,11 @@ public sealed class RescoReportedFigureTests(SumoScenarioFixture scenario)
         Assert.Equal(2, validated["per_seed"]!.AsArray().Count);
         Assert.All(validated["per_seed"]!.AsArray(), s => Assert.Equal(1, s!["selected_episode"]!.GetValue<int>()));
         Assert.Equal(learner["avg_delay"]!.GetValue<double>(), validated["avg_delay"]!.GetValue<double>(), 3);
+        var pick = validated["per_seed"]!.AsArray().MinBy(s => s!["validation_avg_delay_all"]!.GetValue<double>())!;
+        Assert.Equal(pick["seed"]!.GetValue<int>(), validated["picked_seed"]!.GetValue<int>());
         string table = File.ReadAllText(Path.Combine(run, "resco-bench.md"));
         Assert.Contains("deep iql (2 ep, validated) | 2 |", table);
+        Assert.Contains($"deep iql (2 ep, validated, seed {pick["seed"]} picked of 2 on validation) | 1 |", table);
         Assert.Contains("RESCO-style (s)", table);
         Assert.Contains("2 (eval seeds 0-1)", table);
     }

@@ -51,7 +51,8 @@ public sealed class RescoBenchCommand : ICommand
           --eval-episodes E  held-out evaluation episodes per trained run, averaged (default 1)
           --validate K   deep learners: also pick each run's networks on K validation seeds (marl validate: the
                          snapshot every 5 episodes, or the final networks, with the lowest mean avg_delay_all) and
-                         add a row "(validated)" with those networks on the same E held-out seeds (default 0: off)
+                         add a row "(validated)" with those networks on the same E held-out seeds, and with K > 1
+                         seeds a row for the one seed whose networks-val scored best on validation (default 0: off)
           --no-baselines skip the baselines (the rows of a previous sumo-bench still apply)
           --json         print the result object instead of the table
           --replot       only redraw the curves of the finished bench in --out
@@ -162,6 +163,12 @@ public sealed class RescoBenchCommand : ICommand
                     rows.Add([name, $"{Label(algo)} ({episodes} ep, validated)", seeds.ToString(CultureInfo.InvariantCulture), F(V("avg_delay")), "-", F(V("avg_time_loss")),
                         F(V("avg_depart_delay")), F(V("avg_trip_time")), F(V("avg_wait")), F(V("throughput"), "0"), F(V("vehicles_in_network"), "0"),
                         "-", "-", F(V("eval_wall_seconds_per_episode") / alone, "0.00")]);
+                // the seed to deploy, chosen on the validation seeds alone; its held-out row is an honest estimate of the pick
+                var pick = validated.Where(v => v["validation_avg_delay_all"] is not null).MinBy(v => v["validation_avg_delay_all"]!.GetValue<double>());
+                if (pick is not null && seeds > 1)
+                    rows.Add([name, $"{Label(algo)} ({episodes} ep, validated, seed {pick["seed"]} picked of {seeds} on validation)", "1", F(D(pick, "avg_delay")), "-",
+                        F(D(pick, "avg_time_loss")), F(D(pick, "avg_depart_delay")), F(D(pick, "avg_trip_time")), F(D(pick, "avg_wait")), F(D(pick, "throughput"), "0"),
+                        F(D(pick, "vehicles_in_network"), "0"), "-", "-", F(D(pick, "eval_wall_seconds_per_episode") / alone, "0.00")]);
                 learnerRuns.Add(new JsonObject
                 {
                     ["algo"] = algo,
@@ -189,6 +196,8 @@ public sealed class RescoBenchCommand : ICommand
                         ["avg_time_loss"] = Round(V("avg_time_loss")),
                         ["throughput"] = Round(V("throughput")),
                         ["not_inserted"] = Round(V("not_inserted")),
+                        ["picked_seed"] = pick?["seed"]?.DeepClone(),
+                        ["picked_on"] = "lowest validation avg_delay_all of the seeds' networks-val",
                         ["per_seed"] = new JsonArray(validated.Select(s => (JsonNode)s).ToArray()),
                     },
                 });
@@ -293,6 +302,7 @@ public sealed class RescoBenchCommand : ICommand
 
     static string Label(string learner) => TabularAlgo(learner) is string t ? $"tabular {t}" : $"deep {learner}";
 
+    static double D(JsonObject o, string key) => o[key]?.GetValue<double>() ?? double.NaN;
     static string F(double v, string format = "0.0") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
     static JsonNode? Round(double v) => double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 4)) : null;
     static List<string> List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
