@@ -26,7 +26,8 @@ public static class CurvePlot
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        plot.ShowLegend(categories is null ? Alignment.LowerRight : Alignment.LowerLeft);
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 520, ImageFormat.Png));
+        if (categories is null) plot.ShowLegend(Edge.Right);   // outside: a falling curve ends in the lower right, under an inside legend
+        else plot.ShowLegend(Alignment.LowerLeft);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(categories is null ? 1100 : 900, 520, ImageFormat.Png));
     }
 }
