@@ -32,6 +32,20 @@ public static class AtomicFile
 
     public static void WriteAllText(string path, string text, UnixFileMode? unixMode = null) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text), unixMode);
 
+    /// <summary>
+    /// Replaces folder <paramref name="dir"/> by one that <paramref name="fill"/> writes into a fresh sibling (dir.tmp), renamed
+    /// into place once whole; a crash leaves the old folder, no folder, or a stale dir.tmp that the next call drops.
+    /// </summary>
+    public static void ReplaceDirectory(string dir, Action<string> fill)
+    {
+        string fresh = dir + ".tmp";
+        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
+        fill(fresh);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.Move(fresh, dir);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(dir))!);
+    }
+
     /// <summary>Makes a rename (or a new file) in the folder itself durable: fsync of the directory, on Unix.</summary>
     public static void SyncDirectory(string dir)
     {

@@ -50,12 +50,11 @@ public sealed record NetworkSelection(string Name, string Folder, bool AllVehicl
     /// <summary>Writes the networks (by <paramref name="writeNetworks"/>) into a fresh folder renamed into place, best.json last.</summary>
     public void Write(RunFolder folder, Action<string> writeNetworks, BestEpisode episode)
     {
-        string dir = Path.Combine(folder.Path, Folder), fresh = dir + ".tmp";
-        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
-        writeNetworks(fresh);
-        AtomicFile.WriteAllText(Path.Combine(fresh, BestFile), JsonSerializer.Serialize(episode, Json) + "\n");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        Directory.Move(fresh, dir);
+        AtomicFile.ReplaceDirectory(Path.Combine(folder.Path, Folder), fresh =>
+        {
+            writeNetworks(fresh);
+            AtomicFile.WriteAllText(Path.Combine(fresh, BestFile), JsonSerializer.Serialize(episode, Json) + "\n");
+        });
     }
 
     /// <summary>Copies another selection's networks (taken at the same episode end) instead of writing them again.</summary>

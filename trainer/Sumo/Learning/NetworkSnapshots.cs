@@ -26,12 +26,11 @@ public static class NetworkSnapshots
 
     public static void Write(RunFolder folder, int episode, long step, Action<string> writeNetworks)
     {
-        string dir = Path.Combine(Root(folder), $"episode-{episode.ToString("D4", CultureInfo.InvariantCulture)}"), fresh = dir + ".tmp";
-        if (Directory.Exists(fresh)) Directory.Delete(fresh, recursive: true);
-        writeNetworks(fresh);
-        AtomicFile.WriteAllText(Path.Combine(fresh, InfoFile), JsonSerializer.Serialize(new Info(episode, step), Json) + "\n");
-        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-        Directory.Move(fresh, dir);
+        AtomicFile.ReplaceDirectory(Path.Combine(Root(folder), $"episode-{episode.ToString("D4", CultureInfo.InvariantCulture)}"), fresh =>
+        {
+            writeNetworks(fresh);
+            AtomicFile.WriteAllText(Path.Combine(fresh, InfoFile), JsonSerializer.Serialize(new Info(episode, step), Json) + "\n");
+        });
     }
 
     /// <summary>The run's whole snapshots, in episode order (a half-written .tmp folder or one without snapshot.json is not one).</summary>

@@ -155,20 +155,13 @@ public sealed class RescoBenchCommand : ICommand
                 double evalWall = M("eval_wall_seconds_per_episode"), train = trainWall.Count > 0 ? trainWall.Average() : double.NaN;
                 var reported = RescoReportedFigure.Of(logs);
                 string rescoStyle = reported is null ? "-" : $"{F(reported.AvgDelay)} (ep {reported.Episode})";
-                rows.Add([name, $"{Label(algo)} ({episodes} ep)", seeds.ToString(CultureInfo.InvariantCulture), F(M("avg_delay")), rescoStyle, F(M("avg_time_loss")), F(M("avg_depart_delay")),
-                    F(M("avg_trip_time")), F(M("avg_wait")), F(M("throughput"), "0"), F(M("vehicles_in_network"), "0"),
-                    F(train, "0.00"), F(train / alone, "0.00"), F(evalWall / alone, "0.00")]);
+                rows.Add(EvalRow(name, $"{Label(algo)} ({episodes} ep)", seeds, M, rescoStyle, alone, F(train, "0.00"), F(train / alone, "0.00")));
                 double V(string key) => Mean(validated, key);
-                if (validated.Count > 0)
-                    rows.Add([name, $"{Label(algo)} ({episodes} ep, validated)", seeds.ToString(CultureInfo.InvariantCulture), F(V("avg_delay")), "-", F(V("avg_time_loss")),
-                        F(V("avg_depart_delay")), F(V("avg_trip_time")), F(V("avg_wait")), F(V("throughput"), "0"), F(V("vehicles_in_network"), "0"),
-                        "-", "-", F(V("eval_wall_seconds_per_episode") / alone, "0.00")]);
+                if (validated.Count > 0) rows.Add(EvalRow(name, $"{Label(algo)} ({episodes} ep, validated)", seeds, V, "-", alone));
                 // the seed to deploy, chosen on the validation seeds alone; its held-out row is an honest estimate of the pick
                 var pick = validated.Where(v => v["validation_avg_delay_all"] is not null).MinBy(v => v["validation_avg_delay_all"]!.GetValue<double>());
                 if (pick is not null && seeds > 1)
-                    rows.Add([name, $"{Label(algo)} ({episodes} ep, validated, seed {pick["seed"]} picked of {seeds} on validation)", "1", F(D(pick, "avg_delay")), "-",
-                        F(D(pick, "avg_time_loss")), F(D(pick, "avg_depart_delay")), F(D(pick, "avg_trip_time")), F(D(pick, "avg_wait")), F(D(pick, "throughput"), "0"),
-                        F(D(pick, "vehicles_in_network"), "0"), "-", "-", F(D(pick, "eval_wall_seconds_per_episode") / alone, "0.00")]);
+                    rows.Add(EvalRow(name, $"{Label(algo)} ({episodes} ep, validated, seed {pick["seed"]} picked of {seeds} on validation)", 1, key => D(pick, key), "-", alone));
                 learnerRuns.Add(new JsonObject
                 {
                     ["algo"] = algo,
@@ -301,6 +294,13 @@ public sealed class RescoBenchCommand : ICommand
     static string? TabularAlgo(string learner) => learner.StartsWith(TabularPrefix, StringComparison.Ordinal) ? learner[TabularPrefix.Length..] : null;
 
     static string Label(string learner) => TabularAlgo(learner) is string t ? $"tabular {t}" : $"deep {learner}";
+
+    /// <summary>A table row of evaluation means (<paramref name="metric"/> by summary key), with the training columns given or "-".</summary>
+    static string[] EvalRow(string scenario, string controller, int seeds, Func<string, double> metric, string rescoStyle, double alone,
+        string trainWall = "-", string trainCoupling = "-") =>
+        [scenario, controller, seeds.ToString(CultureInfo.InvariantCulture), F(metric("avg_delay")), rescoStyle, F(metric("avg_time_loss")),
+            F(metric("avg_depart_delay")), F(metric("avg_trip_time")), F(metric("avg_wait")), F(metric("throughput"), "0"),
+            F(metric("vehicles_in_network"), "0"), trainWall, trainCoupling, F(metric("eval_wall_seconds_per_episode") / alone, "0.00")];
 
     static double D(JsonObject o, string key) => o[key]?.GetValue<double>() ?? double.NaN;
     static string F(double v, string format = "0.0") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
