@@ -126,8 +126,8 @@ public sealed class DeepMdpo : DeepDpo
             var x = ModelInput(obs, EncodeAction(act), z);
             var nextObs = _dynamics.Forward(x);                                                 // ô' = P_θ(o, a, ẑ)
             var r = _reward.Forward(x).squeeze(2);                                              // r̂ = R_φ(o, a, ẑ)
-            var value = Critic.Forward(obs).squeeze(2);
-            var ret = r.Plus(S(Task.Gamma) * Critic.Forward(nextObs).squeeze(2));                      // r̂ + γ V(ô')
+            var value = Value(obs);
+            var ret = r.Plus(S(Task.Gamma) * Value(nextObs));                                       // r̂ + γ V(ô')
             allObs.Add(obs); allAct.Add(act); allAdv.Add(ret - value); allRet.Add(ret); allOut.Add(output);
             obs = nextObs;
         }

@@ -51,8 +51,10 @@ public sealed record I2qDeepOptions(double Lambda = 0.1);
 /// <param name="AnnealLr">IPPO, DPO, MDPO: the actor-critic's Adam step falls linearly from LearningRate at step 0 to 0 at the
 /// end of the budget (CleanRL ppo.py's --anneal-lr, on there by default, off here so earlier figures stand), so the last
 /// iterations settle the policy instead of moving it as far as the first ones. MDPO's model optimizer keeps its step.</param>
+/// <param name="ValueNorm">IPPO, DPO, MDPO: each agent's critic learns its returns standardized by their running mean and
+/// variance (MAPPO's value normalization, Yu et al. 2022), off by default so earlier figures stand</param>
 public sealed record PpoOptions(int RolloutSteps = 32, int Epochs = 4, int Minibatches = 2, double Clip = 0.2, double GaeLambda = 0.95,
-    double EntropyCoef = 0.0, double ValueCoef = 0.5, double InitLogStd = -0.5, bool AnnealLr = false);
+    double EntropyCoef = 0.0, double ValueCoef = 0.5, double InitLogStd = -0.5, bool AnnealLr = false, bool ValueNorm = false);
 
 /// <param name="Beta1">initial weight of sqrt(KL)</param>
 /// <param name="Beta2">initial weight of KL</param>

@@ -21,6 +21,7 @@ public abstract class PolicyGradientBase : IDeepLearner
     protected readonly IPolicyHead Head;
     protected readonly Tensor? LogStd;
     protected readonly BatchedAdam Optimizer;
+    readonly ValueNormalizer? _valueNorm;                 // PpoOptions.ValueNorm: the critic learns standardized returns
     protected readonly Dictionary<string, double> MetricValues = new();
     readonly int _actionWidth;                              // logits (discrete) or mean (continuous) per sample
     // The rollout, step-major: T entries of [N, E, ...] (agent-major inside each step).
@@ -48,6 +49,14 @@ public abstract class PolicyGradientBase : IDeepLearner
             Head = new GaussianHead(LogStd);
         }
         Optimizer = new BatchedAdam(parameters, options.Common.LearningRate, maxGradNorm: 0.5, eps: 1e-5);
+        if (options.Ppo.ValueNorm) _valueNorm = new ValueNormalizer(task.Agents);
+    }
+
+    /// <summary>V_i(o) [N, M] in the return's units (with ValueNorm, the critic's output mapped back: σ_i v + μ_i).</summary>
+    protected Tensor Value(Tensor obs)
+    {
+        var v = Critic.Forward(obs).squeeze(2);
+        return _valueNorm is null ? v : _valueNorm.Denormalize(v);
     }
 
     protected Tensor LogStdFor(Tensor like) => Task.ShareParams ? LogStd!.expand(Task.Agents, 1, Task.ActionDim) : LogStd!;
@@ -138,8 +147,8 @@ public abstract class PolicyGradientBase : IDeepLearner
             ? stack(_act.Select(x => tensor(x.Select(v => (long)v).ToArray(), [n, e])).ToArray(), 1).reshape(n, m)
             : Stack(_cont, Task.ActionDim);
         using var _ = no_grad();
-        var values = Critic.Forward(obs).squeeze(2).contiguous().data<float>().ToArray();         // V(o_t)
-        var nextValues = Critic.Forward(nextObs).squeeze(2).contiguous().data<float>().ToArray();  // V(o_{t+1})
+        var values = Value(obs).contiguous().data<float>().ToArray();          // V(o_t)
+        var nextValues = Value(nextObs).contiguous().data<float>().ToArray();  // V(o_{t+1})
         var rew = rewards.contiguous().data<float>().ToArray();
         var adv = new float[n * m];
         float gamma = (float)Task.Gamma, lambda = (float)Options.Ppo.GaeLambda;
@@ -176,6 +185,8 @@ public abstract class PolicyGradientBase : IDeepLearner
         if (Head is GaussianHead g) g.OldLogStd = s.OldLogStd;
         Tensor oldLogp;
         using (no_grad()) oldLogp = Head.LogProb(s.OldOutput, s.Actions);                  // log π_old(a|o), before any step
+        _valueNorm?.Update(s.Returns);                                                          // μ_i, σ_i² over the returns seen so far
+        var targets = _valueNorm is null ? s.Returns : _valueNorm.Normalize(s.Returns);          // the critic's target: R or (R − μ_i)/σ_i
         int m = (int)s.Obs.shape[1], mb = Math.Max(1, m / Math.Max(1, Options.Ppo.Minibatches));
         var rng = Task.RngFor(0, ShufflePurpose, Iterations);
         var order = Enumerable.Range(0, m).ToArray();
@@ -194,7 +205,7 @@ public abstract class PolicyGradientBase : IDeepLearner
                 adv = (adv - adv.mean([1], keepdim: true)) / adv.std(1, keepdim: true).Plus(1e-8);   // per-agent normalization
                 var kl = Head.Kl(s.OldOutput.index_select(1, idx), output);                          // KL(π_old ‖ π) per sample
                 var policyLoss = PolicyLoss(logRatio.exp(), adv, kl);
-                var valueLoss = S(0.5) * (Critic.Forward(obs).squeeze(2) - s.Returns.index_select(1, idx)).pow(S(2)).mean([1]);
+                var valueLoss = S(0.5) * (Critic.Forward(obs).squeeze(2) - targets.index_select(1, idx)).pow(S(2)).mean([1]);
                 var entropy = Head.Entropy(output).mean([1]);
                 var loss = policyLoss.Plus(S(Options.Ppo.ValueCoef) * valueLoss) - S(Options.Ppo.EntropyCoef) * entropy;   // [N]
                 Optimizer.ZeroGrad();
@@ -235,6 +246,7 @@ public abstract class PolicyGradientBase : IDeepLearner
         c.PutAll("actor", Actor.Parameters()); c.PutAll("critic", Critic.Parameters());
         if (LogStd is not null) c.Put("log_std", LogStd);
         c.PutAll("adam", Optimizer.State); c.Put("adam.steps", Optimizer.Steps); c.Put("updates", Updates); c.Put("iterations", Iterations);
+        _valueNorm?.Save(c);
         c.Put("rollout.length", _obs.Count);
         for (int s = 0; s < _obs.Count; s++)
         {
@@ -248,6 +260,7 @@ public abstract class PolicyGradientBase : IDeepLearner
         c.RestoreAll("actor", Actor.Parameters()); c.RestoreAll("critic", Critic.Parameters());
         if (LogStd is not null) c.Restore("log_std", LogStd);
         c.RestoreAll("adam", Optimizer.State); Optimizer.Steps = c.Long("adam.steps"); Updates = c.Long("updates"); Iterations = c.Long("iterations");
+        _valueNorm?.Load(c);
         ClearRollout();
         for (int s = 0; s < c.Long("rollout.length"); s++)
         {
