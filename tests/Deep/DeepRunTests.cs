@@ -36,6 +36,22 @@ public class DeepRunTests
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "tb")));
     }
 
+    [Theory]
+    [InlineData("ippo")]
+    [InlineData("dpo")]
+    [InlineData("mdpo")]
+    public void ValueNormalizationLearnsClimbingAndChangesTheRun(string algo)
+    {
+        string plain = Temp(), normed = Temp();
+        Train("matrix:climbing", algo, 3000, 1, plain);
+        var s = Train("matrix:climbing", algo, 3000, 1, normed, "CurvePoints=2,ValueNorm=true");
+        Assert.True(s.NormalizedScore > 0.3, $"{algo} with ValueNorm: normalized score {s.NormalizedScore}");
+        Assert.Contains("\"value_norm\": true", File.ReadAllText(Path.Combine(normed, "config.json")));
+        // The critic's targets differ, so training differs (a no-op option would give the same returns; seconds excepted).
+        static string[] Returns(string dir) => File.ReadAllLines(Path.Combine(dir, "metrics.csv")).Select(l => l[..l.LastIndexOf(',')]).ToArray();
+        Assert.NotEqual(Returns(plain), Returns(normed));
+    }
+
     [Fact]
     public void SameSeedGivesIdenticalPolicyJson()
     {
@@ -52,7 +68,9 @@ public class DeepRunTests
     [InlineData("i2q", ",AnnealLr=true")]                                 // the annealed step follows the resumed step count
     [InlineData("ippo", "")]
     [InlineData("ippo", ",AnnealLr=true")]                                // PPO's annealed step too (CleanRL's --anneal-lr)
+    [InlineData("ippo", ",ValueNorm=true")]                               // the critic's running return moments are resumed
     [InlineData("mdpo", "")]
+    [InlineData("mdpo", ",ValueNorm=true")]                               // model returns go through the same moments
     public void ResumedRunEndsWhereTheUninterruptedRunEnds(string algo, string extra)
     {
         string env = "random-sg:states=6,agents=2,actions=3,seed=1", full = Temp(), cut = Temp(), set = "CurvePoints=3,CheckpointEvery=1000" + extra;

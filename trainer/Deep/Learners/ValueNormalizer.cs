@@ -15,6 +15,9 @@ public sealed class ValueNormalizer(int agents)
     readonly double[] _mean = new double[agents], _var = Enumerable.Repeat(1.0, agents).ToArray();
     double _count = 1e-4;   // CleanRL's epsilon: the first batch sets the moments almost alone
 
+    public double Mean(int agent) => _mean[agent];
+    public double Variance(int agent) => _var[agent];
+
     /// <summary>V = σ_i v + μ_i, for the critic's standardized output v [N, M].</summary>
     public Tensor Denormalize(Tensor v) => v * Std(v) + Column(_mean, v);
 
