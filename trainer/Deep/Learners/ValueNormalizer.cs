@@ -1,5 +1,6 @@
 using MarlEdge.Trainer.Deep.Training;
 using static TorchSharp.torch;
+using static MarlEdge.Trainer.Deep.Nets.Scalars;
 
 namespace MarlEdge.Trainer.Deep.Learners;
 
@@ -19,7 +20,7 @@ public sealed class ValueNormalizer(int agents)
     public double Variance(int agent) => _var[agent];
 
     /// <summary>V = σ_i v + μ_i, for the critic's standardized output v [N, M].</summary>
-    public Tensor Denormalize(Tensor v) => v * Std(v) + Column(_mean, v);
+    public Tensor Denormalize(Tensor v) => (v * Std(v)).Plus(Column(_mean, v));
 
     /// <summary>(R − μ_i) / σ_i, the critic's regression target, for returns R [N, M].</summary>
     public Tensor Normalize(Tensor returns) => (returns - Column(_mean, returns)) / Std(returns);
