@@ -4,7 +4,10 @@ using MarlEdge.Trainer.Sumo.Learning;
 
 namespace MarlEdge.Tests.Sumo;
 
-/// <summary>ε-greedy evaluation on SUMO (`marl eval --eval-epsilon`): greedy at 0, uniform over the valid phases at 1, seeded.</summary>
+/// <summary>
+/// Acting at evaluation on SUMO: ε-greedy (`marl eval --eval-epsilon`), greedy at 0, uniform over the valid phases at 1;
+/// sampled (`--eval-sample`), a draw from the actor's masked softmax; both seeded by the episode.
+/// </summary>
 public sealed class EvalExplorationTests
 {
     [Fact]
@@ -43,4 +46,42 @@ public sealed class EvalExplorationTests
     [InlineData(double.NaN)]
     public void Epsilon_outside_zero_to_one_is_refused(double epsilon) =>
         Assert.Contains("--eval-epsilon", Assert.Throws<UsageException>(() => new EvalExploration(epsilon)).Message);
+
+    [Fact]
+    public void Sampling_draws_at_the_softmax_frequencies_only_among_the_allowed_actions_and_the_same_seed_repeats()
+    {
+        float[] logits = [0f, MathF.Log(3f), 5f, MathF.Log(6f)];   // action 2 is masked: softmax over {0, 1, 3} = 1/10, 3/10, 6/10
+        float[] mask = [1f, 1f, 0f, 1f];
+        int[] Draws(int seed)
+        {
+            var sampled = new EvalExploration(0, sampled: true);
+            sampled.StartEpisode(seed);
+            return Enumerable.Range(0, 10000).Select(_ => sampled.Choose(greedy: 3, logits, mask, validActions: 4)).ToArray();
+        }
+        var first = Draws(1000003);
+        Assert.Equal(first, Draws(1000003));
+        Assert.NotEqual(first, Draws(1000004));
+        Assert.DoesNotContain(2, first);
+        Assert.InRange(first.Count(a => a == 0), 900, 1100);    // 1000 expected; binomial sd 30
+        Assert.InRange(first.Count(a => a == 1), 2850, 3150);   // 3000 expected; sd 46
+        Assert.InRange(first.Count(a => a == 3), 5850, 6150);   // 6000 expected; sd 49
+        Assert.Equal("sampled", new EvalExploration(0, sampled: true).Rule);
+    }
+
+    [Fact]
+    public void Without_sampling_the_logits_overload_is_the_greedy_or_epsilon_rule()
+    {
+        float[] logits = [9f, 0f, 0f];
+        float[] mask = [1f, 1f, 1f];
+        var greedy = new EvalExploration(0);
+        greedy.StartEpisode(5);
+        for (int k = 0; k < 500; k++) Assert.Equal(1, greedy.Choose(greedy: 1, logits, mask, validActions: 3));
+        Assert.Equal("greedy", greedy.Rule);
+        Assert.Equal("epsilon-greedy", new EvalExploration(0.05).Rule);
+    }
+
+    [Fact]
+    public void Sampling_and_epsilon_together_are_refused() =>
+        Assert.Contains("--eval-sample and --eval-epsilon exclude each other",
+            Assert.Throws<UsageException>(() => new EvalExploration(0.1, sampled: true)).Message);
 }

@@ -74,6 +74,9 @@ public sealed class SumoTabularTests(SumoScenarioFixture scenario)
         using var eval = JsonDocument.Parse(evaluated);
         foreach (string key in new[] { "avg_delay", "avg_wait", "throughput", "vehicles_in_network" })
             Assert.Equal(summary.RootElement.GetProperty(key).GetDouble(), eval.RootElement.GetProperty(key).GetDouble());   // same tables, same eval seed
+        Assert.Equal("greedy", eval.RootElement.GetProperty("eval_actions").GetString());
+        Assert.Equal(2, Cli(["eval", "--run", run, "--eval-sample"], out _, out err));   // a table keeps greedy actions, no policy to sample
+        Assert.Contains("--eval-sample applies to deep actor-critic runs only", err);
     }
 
     [Fact]

@@ -66,6 +66,30 @@ public sealed class SumoTrainEvalTests(SumoScenarioFixture scenario)
         Assert.Equal(2, Cli(["eval", "--run", run, "--eval-epsilon", "1.5"], out _, out string bad));
         Assert.Contains("--eval-epsilon must be between 0 and 1", bad);
 
+        // sampled evaluation: actor-critic runs draw from their actor's softmax, seeded by the episode; value learners are refused
+        string[] sample = ["eval", "--run", run, "--json", "--eval-sample", "--episodes", "2"];
+        if (algo == "ippo")
+        {
+            Assert.True(Cli(sample, out string sampledFirst, out string sampledError) == 0, sampledError);
+            Assert.True(Cli(sample, out string sampledSecond, out _) == 0);
+            using var s1 = JsonDocument.Parse(sampledFirst);
+            using var s2 = JsonDocument.Parse(sampledSecond);
+            Assert.Equal("sampled", s1.RootElement.GetProperty("eval_actions").GetString());
+            foreach (string key in MetricKeys)
+                Assert.Equal(s1.RootElement.GetProperty(key).GetDouble(), s2.RootElement.GetProperty(key).GetDouble());
+            Assert.True(Cli(["eval", "--run", run, "--json", "--episodes", "2"], out string greedyTwo, out _) == 0);
+            using var g2 = JsonDocument.Parse(greedyTwo);
+            Assert.Equal("greedy", g2.RootElement.GetProperty("eval_actions").GetString());
+            Assert.NotEqual(g2.RootElement.GetProperty("avg_delay_all").GetDouble(), s1.RootElement.GetProperty("avg_delay_all").GetDouble());   // a barely trained actor is far from deterministic
+        }
+        else
+        {
+            Assert.Equal(2, Cli(sample, out _, out string refused));
+            Assert.Contains("not an actor's logits: --eval-sample applies to actor-critic runs", refused);
+        }
+        Assert.Equal(2, Cli(["eval", "--run", run, "--eval-sample", "--eval-epsilon", "0.1"], out _, out string both));
+        Assert.Contains("--eval-sample and --eval-epsilon exclude each other", both);
+
         // model selection on training episodes: networks-best/ is the end of the episode with the lowest avg_delay
         var delays = File.ReadAllLines(Path.Combine(run, "episodes.csv")).Skip(1)
             .Select(l => double.Parse(l.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();

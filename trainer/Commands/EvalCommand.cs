@@ -9,9 +9,9 @@ public sealed class EvalCommand : ICommand
 {
     public string Name => "eval";
     public string Summary => "evaluate a run folder's policy (exactly, on tabular games; deep runs too)";
-    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json" };
+    public IReadOnlySet<string> Flags { get; } = new HashSet<string> { "json", "eval-sample" };
     public string Help => """
-        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E] [--networks final|best|best-all|val]
+        usage: marl eval --run DIR [--json] [--episodes N] [--eval-epsilon E | --eval-sample] [--networks final|best|best-all|val]
 
         Evaluates the policy in a run folder. On tabular games the scores are exact (no sampling): the policy's value,
         V*, the uniform-random value, normalized_score = (V^π − V^unif)/(V* − V^unif), optimality_gap = V* − V^π and
@@ -33,6 +33,9 @@ public sealed class EvalCommand : ICommand
           --eval-epsilon E    act ε-greedily: at each decision each agent takes a uniformly random one of its valid
                               phases with probability E (DQN's evaluation, Mnih et al. 2015, uses 0.05); seeded from the
                               episode's seed, so reruns repeat; recorded as eval_epsilon (default 0: greedy)
+          --eval-sample       actor-critic runs (ippo, dpo, mdpo): each agent draws its phase from its actor's masked
+                              softmax, as it did in training and as the edge runtime does when it learns on the device;
+                              seeded from the episode's seed; recorded as eval_actions (greedy, epsilon-greedy, sampled)
           --networks best     evaluate networks-best/ (deep runs): the networks as they were at the end of the
                               training episode with the lowest avg_delay, chosen on training episodes only; the
                               summary names that episode (default final: networks/, the end of training)
@@ -47,11 +50,13 @@ public sealed class EvalCommand : ICommand
         bool json = args.Flag("json");
         int episodes = args.Int("episodes", 1, min: 1);
         double epsilon = args.Double("eval-epsilon", 0);
+        bool sample = args.Flag("eval-sample");
         var selection = Sumo.Learning.NetworkSelection.Named(args.String("networks") ?? "final");
         args.RejectUnknown();
         var config = folder.ReadConfig();
-        if (Sumo.Learning.SumoEval.Handles(config)) return Sumo.Learning.SumoEval.Run(folder, config, json, episodes, epsilon, selection);
-        if (episodes != 1 || epsilon != 0 || selection is not null) throw new UsageException("--episodes, --eval-epsilon and --networks apply to SUMO runs only");
+        if (Sumo.Learning.SumoEval.Handles(config))
+            return Sumo.Learning.SumoEval.Run(folder, config, json, episodes, new Sumo.Learning.EvalExploration(epsilon, sample), selection);
+        if (episodes != 1 || epsilon != 0 || sample || selection is not null) throw new UsageException("--episodes, --eval-epsilon, --eval-sample and --networks apply to SUMO runs only");
         RunSummary summary;
         if (!config.Tabular) summary = Deep.Training.DeepRun.Evaluate(folder);   // deep runs: the object of their summary.json
         else

@@ -12,7 +12,7 @@ using MarlEdge.Trainer.Runs;
 namespace MarlEdge.Trainer.Sumo.Learning;
 
 /// <summary>
-/// `./marl eval --run DIR` on a SUMO run: every agent acts greedily (or ε-greedily, <see cref="EvalExploration"/>) with its own exported network (networks/agent-&lt;i&gt;.onnx,
+/// `./marl eval --run DIR` on a SUMO run: every agent acts greedily (or ε-greedily, or sampled: <see cref="EvalExploration"/>) with its own exported network (networks/agent-&lt;i&gt;.onnx,
 /// read back into the managed network a device runs, fed raw detector values; actions past the agent's own phases are
 /// masked), for whole episodes from evaluation seeds that training never uses. SUMO's tripinfo.xml of the last
 /// episode lands in the run folder; the summary holds RESCO's metrics from it (means over the episodes).
@@ -24,17 +24,19 @@ public static class SumoEval
     /// <summary>Whether eval should take the SUMO path for this run folder.</summary>
     public static bool Handles(RunConfig config) => SumoScenario.IsSumoSpec(config.Env);
 
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0, NetworkSelection? selection = null)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, EvalExploration? acting = null, NetworkSelection? selection = null)
     {
+        acting ??= new EvalExploration(0);
         var scenario = SumoScenario.Resolve(env);
         string dir = Path.Combine(folder.Path, selection?.Folder ?? RunPolicies.NetworksFolder);
         var bestEpisode = selection is null ? null
             : selection.Read(folder) ?? throw new UsageException($"{folder.Path} has no {selection.Folder}/{NetworkSelection.BestFile}: {selection.MissingReason}");
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
-        var results = Episodes(sumo, dir, folder.Path, EvalSeedBase, episodes, epsilon);
+        var results = Episodes(sumo, dir, folder.Path, EvalSeedBase, episodes, acting);
 
         var summary = Summary(env, algo, seed, steps, results);
-        summary["eval_epsilon"] = epsilon;
+        summary["eval_epsilon"] = acting.Epsilon;
+        summary["eval_actions"] = acting.Rule;
         if (bestEpisode is { } b)
         {
             summary["networks"] = selection!.Folder;
@@ -49,12 +51,11 @@ public static class SumoEval
     }
 
     /// <summary>
-    /// Whole greedy (or ε-greedy) episodes of the networks in <paramref name="networksDir"/> (agent-&lt;i&gt;.onnx, checked
-    /// against the scenario's agents), episode e from SUMO seed <paramref name="seedBase"/> + e.
+    /// Whole episodes of the networks in <paramref name="networksDir"/> (agent-&lt;i&gt;.onnx, checked against the scenario's
+    /// agents), acting by <paramref name="acting"/>'s rule, episode e from SUMO seed <paramref name="seedBase"/> + e.
     /// </summary>
-    public static List<(TripInfoMetrics Metrics, double Wall)> Episodes(SumoEnv sumo, string networksDir, string runPath, int seedBase, int episodes, double epsilon)
+    public static List<(TripInfoMetrics Metrics, double Wall)> Episodes(SumoEnv sumo, string networksDir, string runPath, int seedBase, int episodes, EvalExploration acting)
     {
-        var exploration = new EvalExploration(epsilon);
         int n = sumo.Agents.Count;
         var networks = new DiscretePolicyNetwork[n];
         var masks = new float[n][];
@@ -71,6 +72,8 @@ public static class SumoEval
             var own = sumo.Agents[i].Observation.FeatureNames;
             if (loaded.Info.ObservationFeatures.Count < own.Count || !own.SequenceEqual(loaded.Info.ObservationFeatures.Take(own.Count)))
                 throw new UsageException($"{path}: its observation features do not match agent '{sumo.Agents[i].Id}' in {sumo.Scenario.Name}");
+            if (acting.Sampled && net.OutputName != "logits")
+                throw new UsageException($"{path} outputs {net.OutputName}, not an actor's logits: --eval-sample applies to actor-critic runs (ippo, dpo, mdpo)");
             networks[i] = net;
             masks[i] = Enumerable.Range(0, net.ActionSize).Select(a => a < sumo.Agents[i].Action.Count ? 1f : 0f).ToArray();
         }
@@ -85,13 +88,14 @@ public static class SumoEval
         {
             var clock = Stopwatch.StartNew();
             sumo.Reset(seedBase + e, raw);
-            exploration.StartEpisode(seedBase + e);
+            acting.StartEpisode(seedBase + e);
             while (true)
             {
                 for (int i = 0; i < n; i++)
                 {
                     raw[i].CopyTo(input[i], 0);
-                    joint.Discrete[i] = exploration.Choose(networks[i].Act(input[i], masks[i], values[i]), sumo.Agents[i].Action.Count);
+                    int greedy = networks[i].Act(input[i], masks[i], values[i]);
+                    joint.Discrete[i] = acting.Choose(greedy, values[i], masks[i], sumo.Agents[i].Action.Count);
                 }
                 if (sumo.Step(joint, raw, rewards).Done) break;
             }
@@ -100,7 +104,7 @@ public static class SumoEval
         return results;
     }
 
-    /// <summary>The summary of greedy evaluation episodes: RESCO's metrics as means over the episodes, and their wall time.</summary>
+    /// <summary>The summary of evaluation episodes: RESCO's metrics as means over the episodes, and their wall time.</summary>
     public static JsonObject Summary(string env, string algo, int seed, long steps, IReadOnlyList<(TripInfoMetrics Metrics, double Wall)> results)
     {
         int episodes = results.Count;
@@ -140,14 +144,15 @@ public static class SumoEval
     }
 
     /// <summary>`./marl eval` on a SUMO run folder: evaluates (tripinfo.xml into the run folder) and prints JSON or a table; summary.json keeps the training run's own evaluation.</summary>
-    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, double epsilon = 0, NetworkSelection? selection = null)
+    public static int Run(RunFolder folder, RunConfig config, bool json, int episodes, EvalExploration acting, NetworkSelection? selection = null)
     {
         try
         {
             if (selection is not null && config.Tabular) throw new UsageException($"--networks {selection.Name} applies to deep SUMO runs only (tabular runs keep one table)");
+            if (acting.Sampled && config.Tabular) throw new UsageException("--eval-sample applies to deep actor-critic runs only (a tabular run keeps greedy tables)");
             var summary = config.Tabular
-                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon)
-                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, epsilon, selection);
+                ? SumoTabularEval.Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, acting)
+                : Evaluate(folder, config.Env, config.Algo, config.Seed, config.Steps, episodes, acting, selection);
             if (json) Console.WriteLine(summary.ToJsonString());
             else
                 foreach (var (k, v) in summary) Console.WriteLine($"{k,-30} {v?.ToJsonString()}");

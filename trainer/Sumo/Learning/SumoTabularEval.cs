@@ -53,9 +53,9 @@ public static class SumoTabularEval
     /// Greedy evaluation of a tabular SUMO run: every agent looks its own state up in its own table, for whole episodes
     /// from the evaluation seeds training never uses; tripinfo.xml of the last one lands in the run folder.
     /// </summary>
-    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, double epsilon = 0)
+    public static JsonObject Evaluate(RunFolder folder, string env, string algo, int seed, long steps, int episodes, EvalExploration? exploration = null)
     {
-        var exploration = new EvalExploration(epsilon);
+        exploration ??= new EvalExploration(0);
         var scenario = SumoScenario.Resolve(env);
         using var sumo = new SumoEnv(scenario, new SumoEnvOptions { RunDirectory = Path.GetFullPath(folder.Path) });
         var (policy, states) = ReadPolicy(folder, sumo);
@@ -83,7 +83,8 @@ public static class SumoTabularEval
         }
         var summary = SumoEval.Summary(env, algo, seed, steps, results);
         summary["tabular"] = true;
-        summary["eval_epsilon"] = epsilon;
+        summary["eval_epsilon"] = exploration.Epsilon;
+        summary["eval_actions"] = exploration.Rule;
         summary["eval_unvisited_state_share"] = Math.Round((double)unvisited / Math.Max(1, decisions), 4);
         summary["tripinfo"] = sumo.TripInfoPath;
         return summary;

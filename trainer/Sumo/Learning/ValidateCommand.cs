@@ -67,7 +67,7 @@ public sealed class ValidateCommand : ICommand
         {
             foreach (var c in candidates)
             {
-                var results = SumoEval.Episodes(sumo, c.Folder, folder.Path, ValidatedNetworks.SeedBase, episodes, epsilon: 0);
+                var results = SumoEval.Episodes(sumo, c.Folder, folder.Path, ValidatedNetworks.SeedBase, episodes, new EvalExploration(0));
                 scored.Add(new ValidationScore(c, results.Select(r => r.Metrics).ToList()));
                 progress.Report(scored.Count * episodes, scored[^1].AvgDelayAll);
             }
